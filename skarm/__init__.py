@@ -1,0 +1,10 @@
+"""skarm: adversarially robust multi-label classification for scikit-learn.
+
+Soft Attackability Estimator (SAE), attackability-regularised training (ARM-SAE,
+ARM-Primal) and the GASE attack, after Yang, Han and Zhang, ECML-PKDD 2021.
+"""
+
+from . import metrics
+from ._version import __version__
+
+__all__ = ["__version__", "metrics"]

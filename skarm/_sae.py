@@ -1,0 +1,106 @@
+"""Soft Attackability Estimator (paper Eq. 9-14): the per-label weights and the score.
+
+The SAE of an instance is ``max_S ||sum_{j in S} a_j||`` with ``a_j = c_j grad_x h_j(x)``;
+only the weights ``c_j`` differ between the metric and the training penalty:
+
+* metric (Eq. 12): ``c_j = -1 / h_j(x)``; with ``reference="label"`` (y given) only labels
+  with ``y_j h_j(x) > 0`` count (ALGORITHMS.md 2.1);
+* ARM-SAE penalty (Eq. 13-14): ``c_j = -y_j / max(exp(y_j h_j(x)), alpha)``.
+
+Either way the search is :func:`skarm._greedy.greedy_subset_norm` on ``diag(c) K diag(c)``.
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+
+from ._greedy import greedy_subset_norm
+
+__all__ = ["arm_sae_label_weights", "sae_label_weights", "soft_attackability_values"]
+
+# |h_j(x)| below this is clamped (sign kept, 0 counted as negative) before 1/h_j is taken.
+DEFAULT_DELTA = 1e-8
+
+
+def sae_label_weights(scores, y=None, *, delta=DEFAULT_DELTA):
+    """Weights ``c_j = -1 / h_j`` of the SAE vectors ``a_j = c_j grad h_j`` (Eq. 12).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples, n_labels)
+        Decision scores ``h(x)``.
+    y : ndarray of shape (n_samples, n_labels), default=None
+        {0, 1} label indicator. If given, labels the model already gets wrong
+        (``y_j h_j <= 0``, with y in {-1, +1}) get weight 0 (``reference="label"``).
+    delta : float, default=1e-8
+        Scores with ``|h_j| < delta`` are clamped to ``+/-delta``; 0 counts as negative, as
+        the prediction does.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_samples, n_labels)
+    n_clamped : int
+        Number of clamped scores (among the labels that count).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    sign = np.where(scores > 0, 1.0, -1.0)
+    near = np.abs(scores) < delta
+    if y is not None:
+        counts = (2.0 * np.asarray(y, dtype=np.float64) - 1.0) * scores > 0
+        near &= counts
+    clamped = np.where(near, sign * delta, scores)
+    weights = -1.0 / clamped
+    if y is not None:
+        weights = np.where(counts, weights, 0.0)
+    return weights, int(near.sum())
+
+
+def arm_sae_label_weights(scores, y_signed, margin_floor):
+    """Signed weights ``-y_j / max(exp(y_j h_j), alpha)`` of the ARM-SAE vectors (Eq. 13-14).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples, n_labels)
+        Decision scores ``h(x)``.
+    y_signed : ndarray of shape (n_samples, n_labels)
+        Labels in {-1, +1}.
+    margin_floor : float
+        The paper's alpha: the weight is capped at ``1 / margin_floor``.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_samples, n_labels)
+        ``-y_j c_j`` with ``c_j = min(exp(-y_j h_j), 1 / margin_floor)``.
+    capped : ndarray of bool, shape (n_samples, n_labels)
+        Where the cap is active (``y_j h_j < ln(margin_floor)``): zero derivative in h.
+    """
+    margins = y_signed * scores
+    capped = margins < np.log(margin_floor)
+    c = np.where(capped, 1.0 / margin_floor, np.exp(-np.maximum(margins, np.log(margin_floor))))
+    return -y_signed * c, capped
+
+
+def soft_attackability_values(decision, X, y=None, *, delta=DEFAULT_DELTA):
+    """Per-instance SAE of a decision model on validated X.
+
+    Parameters
+    ----------
+    decision : LinearDecision or compatible
+        Provides ``decision_function(X)`` and ``gradient_gram(X)``.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Validated input.
+    y : ndarray of shape (n_samples, n_labels), default=None
+        {0, 1} labels for the label reference; None uses the model's prediction.
+    delta : float, default=1e-8
+        Clamp for scores near 0.
+
+    Returns
+    -------
+    sae : ndarray of shape (n_samples,)
+    n_clamped : int
+    """
+    scores = decision.decision_function(X)
+    weights, n_clamped = sae_label_weights(scores, y, delta=delta)
+    sae, _ = greedy_subset_norm(decision.gradient_gram(X), weights)
+    return sae, n_clamped

@@ -1,0 +1,42 @@
+"""The one module that imports private or version-dependent scikit-learn API.
+
+Everything else in skarm imports these names from here, so a change in scikit-learn's
+private modules is fixed in one place.
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.validation import validate_data
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "InvalidParameterError",
+    "StrOptions",
+    "_fit_context",
+    "fitted_target_type",
+    "validate_data",
+    "validate_params",
+]
+
+
+def fitted_target_type(estimator):
+    """The target type a fitted classifier saw ("multilabel-indicator", "multiclass", ...).
+
+    Read from its label binarizer: public ``label_binarizer_`` (OneVsRestClassifier) or the
+    private ``_label_binarizer`` (RidgeClassifier). None when the estimator keeps neither.
+    """
+    for attr in ("label_binarizer_", "_label_binarizer"):
+        binarizer = getattr(estimator, attr, None)
+        if binarizer is not None:
+            return getattr(binarizer, "y_type_", None)
+    return None
