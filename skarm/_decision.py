@@ -76,6 +76,13 @@ class LinearDecision:
         scores = X @ self.coef.T
         return np.asarray(scores) + self.intercept
 
+    def input_gradients(self, X):
+        """Jacobians ``grad_x h(x)`` of shape (n_samples, n_labels, n_features).
+
+        A read-only broadcast view of W: no n * m * d memory is allocated.
+        """
+        return np.broadcast_to(self.coef, (X.shape[0], *self.coef.shape))
+
     def gradient_gram(self, X=None):
         """Gram of the input gradients: ``K = W W^T``, shared by all instances (X unused)."""
         return self.coef @ self.coef.T
