@@ -1,5 +1,8 @@
+"""``python -m skarm``: the same as the ``skarm`` command."""
+
 import sys
 
 from ._cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

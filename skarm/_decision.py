@@ -63,7 +63,7 @@ class LinearDecision:
 
     def check_X(self, X):
         """Validate X for this model: 2-D, finite, numeric, dense or CSR, right width."""
-        X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64)
+        X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
         if X.shape[1] != self.n_features:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {self.name} is expecting "

@@ -36,32 +36,38 @@ def _greedy_kernel(K, C, k_stride, scores, selected):  # pragma: no cover - comp
     n_samples, m = C.shape
     for b in numba.prange(n_samples):
         k = b * k_stride  # 0: one Gram shared by the batch
-        u = np.zeros(m)
+        # gain[j] = ||s + a_j||^2 - ||s||^2 = 2 c_j sum_{l in S} K_jl c_l + c_j^2 K_jj,
+        # updated in O(|remaining|) per accepted label; `remaining` is kept compact.
+        gain = np.empty(m)
+        remaining = np.empty(m, dtype=np.int64)
+        for j in range(m):
+            gain[j] = C[b, j] * C[b, j] * K[k, j, j]
+            remaining[j] = j
+        n_left = m
         s2 = 0.0  # ||s||^2 of the accepted set
-        cb2 = 0.0  # best value of the current round (squared); LB of the next one
-        for _ in range(m):
-            lb2 = cb2
-            best = -1
-            best_v = -np.inf
-            for j in range(m):
-                if selected[b, j]:
-                    continue
-                cj = C[b, j]
-                v = s2 + 2.0 * cj * u[j] + cj * cj * K[k, j, j]
-                # Strict ">" keeps the lowest index on ties.
-                if v > best_v:
-                    best_v = v
+        while n_left > 0:
+            pos = 0
+            best = remaining[0]
+            best_gain = gain[best]
+            for p in range(1, n_left):
+                j = remaining[p]
+                # Ties go to the lowest index, whatever the order of `remaining`.
+                if gain[j] > best_gain or (gain[j] == best_gain and j < best):
+                    best_gain = gain[j]
                     best = j
-            cb2 = best_v
+                    pos = p
             # Algorithm 1, line 7: stop when the best extension is worse than the last
-            # accepted value. A tie adds the label (the test is strict).
-            if cb2 < lb2:
+            # accepted value (CB < LB, i.e. a negative gain). A tie adds the label.
+            if best_gain < 0.0:
                 break
             selected[b, best] = True
-            s2 = best_v
-            cj = C[b, best]
-            for i in range(m):
-                u[i] += K[k, best, i] * cj
+            s2 += best_gain
+            n_left -= 1
+            remaining[pos] = remaining[n_left]
+            cb2 = 2.0 * C[b, best]
+            for p in range(n_left):
+                j = remaining[p]
+                gain[j] += cb2 * C[b, j] * K[k, best, j]
         scores[b] = np.sqrt(max(s2, 0.0))
 
 
