@@ -4,7 +4,15 @@ Soft Attackability Estimator (SAE), attackability-regularised training (ARM-SAE,
 ARM-Primal) and the GASE attack, after Yang, Han and Zhang, ECML-PKDD 2021.
 """
 
-from . import metrics
+from . import datasets, metrics
+from ._classifier import ARMClassifier, ARMPrimalClassifier, ARMSAEClassifier
 from ._version import __version__
 
-__all__ = ["__version__", "metrics"]
+__all__ = [
+    "ARMClassifier",
+    "ARMPrimalClassifier",
+    "ARMSAEClassifier",
+    "__version__",
+    "datasets",
+    "metrics",
+]

@@ -1,0 +1,448 @@
+"""Attackability-regularised multi-label classifiers: ARMClassifier and its presets."""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import difflib
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted
+
+from ._decision import LinearDecision
+from .linear._objective import LOSSES, PENALTIES, Objective
+from .linear._solvers import minimize
+from .utils._sklearn_compat import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    _fit_context,
+    validate_data,
+)
+
+__all__ = ["ARMClassifier", "ARMPrimalClassifier", "ARMSAEClassifier"]
+
+_CONVERGENCE_MSG = (
+    "{name} did not converge after {n_iter} iteration(s) (max_iter={max_iter}). "
+    "Increase max_iter, standardise the features, or lower alpha."
+)
+
+_SUPPORTED_TARGETS = ("binary", "multiclass", "multilabel-indicator")
+
+
+class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
+    """Validation and bookkeeping shared by ARMClassifier and its presets.
+
+    Subclasses only say which penalty they use (``_penalty``); the maths lives in
+    :mod:`skarm.linear`.
+    """
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "C": [Interval(Real, 0, None, closed="right")],
+        "margin_floor": [Interval(Real, 0, None, closed="neither")],
+        "loss": [StrOptions(set(LOSSES))],
+        "loss_reduction": [StrOptions({"sum", "mean"})],
+        "backend": [StrOptions({"linear"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def _penalty(self):
+        raise NotImplementedError
+
+    def _validate_params(self):
+        try:
+            super()._validate_params()
+        except InvalidParameterError as exc:
+            value = getattr(self, "penalty", None)
+            names = [p for p in PENALTIES if p is not None]
+            if isinstance(value, str) and value not in names:
+                close = difflib.get_close_matches(value.lower(), names, n=1)
+                if close:
+                    raise InvalidParameterError(f"{exc} Did you mean '{close[0]}'?") from None
+            raise
+
+    def _binarize(self, y):
+        target_type = type_of_target(y, input_name="y")
+        if target_type not in _SUPPORTED_TARGETS:
+            raise ValueError(
+                f"{type(self).__name__} supports binary, multiclass and multilabel-indicator "
+                f"targets (a 2-D y must be a {{0, 1}} indicator); got a {target_type} y."
+            )
+        self.label_binarizer_ = LabelBinarizer()
+        Y = self.label_binarizer_.fit_transform(y)
+        self.classes_ = self.label_binarizer_.classes_
+        return Y
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the model to X and the labels y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            A 2-D {0, 1} label indicator (multi-label), or 1-D binary or multiclass labels,
+            binarised one-vs-rest as :class:`~sklearn.multiclass.OneVsRestClassifier` does.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=np.float64, multi_output=True
+        )
+        check_classification_targets(y)
+        Y = self._binarize(y)
+        n_features = X.shape[1]
+        m = Y.shape[1]
+        coef = np.zeros((m, n_features))
+        intercept = np.zeros(m)
+        # A label constant in training is predicted as that constant, as OvR does.
+        constant = np.all(Y == Y[:1], axis=0)
+        for j in np.flatnonzero(constant):
+            warnings.warn(f"Label {j} is present in all training examples." if Y[0, j]
+                          else f"Label not {j} is present in all training examples.",
+                          UserWarning, stacklevel=2)
+            intercept[j] = 1.0 if Y[0, j] else -1.0
+        fit_cols = np.flatnonzero(~constant)
+        self.n_iter_ = 0
+        if fit_cols.size:
+            W, b, self.n_iter_ = self._fit_linear(X, 2.0 * Y[:, fit_cols] - 1.0)
+            coef[fit_cols], intercept[fit_cols] = W, b
+        self.coef_ = coef
+        self.intercept_ = intercept
+        return self
+
+    def _fit_linear(self, X, Y_signed):
+        objective = Objective(
+            X, Y_signed, penalty=self._penalty(), alpha=self.alpha, C=self.C,
+            margin_floor=self.margin_floor, loss=self.loss, loss_reduction=self.loss_reduction,
+        )
+        W0 = np.zeros((Y_signed.shape[1], X.shape[1]))
+        b0 = np.zeros(Y_signed.shape[1])
+        W, b, n_iter, converged = minimize(objective, W0, b0, max_iter=self.max_iter, tol=self.tol)
+        if not converged:
+            warnings.warn(
+                _CONVERGENCE_MSG.format(
+                    name=type(self).__name__, n_iter=n_iter, max_iter=self.max_iter
+                ),
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return W, b, n_iter
+
+    def decision_function(self, X):
+        """Per-label decision scores ``h(x) = W x + b``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_labels) or (n_samples,)
+            One column per label; 1-D for a binary problem, as OneVsRestClassifier does.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        return scores.ravel() if self.label_binarizer_.y_type_ == "binary" else scores
+
+    def predict(self, X):
+        """Predict labels: ``h_j(x) > 0`` per label, the argmax for a multiclass y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predictions in the format of the y seen in fit.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            scores = scores[:, None]
+        return self.label_binarizer_.inverse_transform(scores, threshold=0.0)
+
+    def _skarm_linear_decision(self):
+        check_is_fitted(self)
+        return LinearDecision(self.coef_, self.intercept_, type(self).__name__)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = True
+        tags.input_tags.sparse = True
+        return tags
+
+
+_COMMON_PARAMS_DOC = """alpha : float, default=1e-4
+        Weight of the penalty: the paper's lambda in Eq. 6, 15 and 16.
+
+    C : float, default=1.0
+        Inverse strength of the SVM's own ridge term ``||W||_F^2 / (2 C n)``, as in
+        :class:`~sklearn.svm.LinearSVC`; ``np.inf`` removes it.
+
+    margin_floor : float, default=0.01
+        The paper's alpha in Eq. 13-16: a label's weight ``1 / max(exp(y_j h_j), alpha)``
+        is capped at ``1 / margin_floor``. Used by the "sae" and "single" penalties.
+
+    loss : {"hinge", "squared_hinge"}, default="hinge"
+        Per-label loss. The hinge is minimised through its Huber smoothing, shrunk in
+        stages to a width of 0.01 (at most 0.005 above the hinge per label and instance).
+
+    loss_reduction : {"sum", "mean"}, default="sum"
+        Sum the loss over labels (the paper's Theorem 1) or average it (the authors' code);
+        "mean" rescales alpha by the number of labels.
+
+    backend : {"linear"}, default="linear"
+        ``h(x) = W x + b`` trained in numpy/scipy, on dense or sparse X.
+
+    max_iter : int, default=1000
+        Maximum number of solver iterations (all hinge-smoothing stages together).
+
+    tol : float, default=1e-4
+        Tolerance of the stopping criterion.
+
+    random_state : int, RandomState instance or None, default=None
+        Unused by the deterministic full-batch linear solver; kept for the API.
+
+    verbose : int, default=0
+        Verbosity."""
+
+_ATTRIBUTES_DOC = """Attributes
+    ----------
+    coef_ : ndarray of shape (n_labels, n_features)
+        Label weight vectors ``w_j`` (rows).
+
+    intercept_ : ndarray of shape (n_labels,)
+        Label biases.
+
+    classes_ : ndarray
+        Labels seen in fit: the label indices for a 2-D y, the classes for a 1-D y.
+
+    label_binarizer_ : LabelBinarizer
+        Binarises y one-vs-rest.
+
+    n_iter_ : int
+        Number of solver iterations.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string feature names."""
+
+
+class ARMClassifier(_BaseARMClassifier):
+    __doc__ = f"""Multi-label hinge-loss classifier with an attack-transferability penalty.
+
+    Fits ``h(x) = W x + b`` by minimising
+    ``(1/n) sum_i hinge(h(x_i), y_i) + ||W||^2 / (2 C n) + alpha * R(W, b)`` where R is one
+    of the penalties of the paper's Table 3 (ARM-SAE, ARM-Primal, ARM-Single and the L2 and
+    nuclear-norm baselines). A drop-in replacement for
+    ``OneVsRestClassifier(LinearSVC())``.
+
+    Read more in the :ref:`User Guide <arm>`.
+
+    Parameters
+    ----------
+    penalty : {{"sae", "primal", "single", "l2", "nuclear"}} or None, default="sae"
+        The penalty R (paper names in brackets):
+
+        - "sae" (ARM-SAE, Eq. 15): the mean soft attackability of the training instances
+          with the margin-weighted vectors of Eq. 14;
+        - "primal" (ARM-Primal, Eq. 6): the mean of ``max_S ||sum_S y_j w_j||``;
+        - "single" (ARM-Single, Eq. 16): every label penalised alone;
+        - "l2": ``||W||_F^2``; "nuclear": ``||W||_*`` (by its proximal operator);
+        - None: the plain linear SVM ("non").
+
+    {_COMMON_PARAMS_DOC}
+
+    {_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    ARMSAEClassifier : ``penalty="sae"`` fixed.
+    ARMPrimalClassifier : ``penalty="primal"`` fixed.
+    skarm.metrics.soft_attackability : The SAE of a fitted model.
+
+    Notes
+    -----
+    The maxima over label sets in "sae" and "primal" use the same greedy search as
+    :func:`skarm.metrics.soft_attackability`, with the selection held fixed when
+    differentiating. The paper's lambda is ``alpha`` and its alpha is ``margin_floor``.
+
+    References
+    ----------
+    Z. Yang, Y. Han and X. Zhang, "Attack Transferability Characterization for Adversarially
+    Robust Multi-label Classification", ECML-PKDD 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from skarm import ARMClassifier
+    >>> X, Y = make_multilabel_classification(n_samples=200, n_classes=4, random_state=0)
+    >>> clf = ARMClassifier(penalty="sae", alpha=0.1).fit(X, Y)
+    >>> clf.predict(X[:2]).shape
+    (2, 4)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseARMClassifier._parameter_constraints,
+        "penalty": [StrOptions({p for p in PENALTIES if p is not None}), None],
+    }
+
+    def __init__(
+        self,
+        penalty="sae",
+        alpha=1e-4,
+        *,
+        C=1.0,
+        margin_floor=0.01,
+        loss="hinge",
+        loss_reduction="sum",
+        backend="linear",
+        max_iter=1000,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+    ):
+        self.penalty = penalty
+        self.alpha = alpha
+        self.C = C
+        self.margin_floor = margin_floor
+        self.loss = loss
+        self.loss_reduction = loss_reduction
+        self.backend = backend
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _penalty(self):
+        return self.penalty
+
+
+class ARMSAEClassifier(_BaseARMClassifier):
+    __doc__ = f"""ARM-SAE: ARMClassifier with the Soft Attackability penalty (Eq. 15).
+
+    Minimises ``(1/n) sum_i hinge(h(x_i), y_i) + ||W||^2 / (2 C n)
+    + (alpha/n) sum_i phi_hat(x_i, y_i)``, where ``phi_hat`` (Eq. 14) is the SAE with the
+    label vectors ``-y_j grad h_j(x) / max(exp(y_j h_j(x)), margin_floor)``.
+
+    Parameters
+    ----------
+    {_COMMON_PARAMS_DOC}
+
+    {_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    ARMClassifier : The same model with any penalty.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from skarm import ARMSAEClassifier
+    >>> X, Y = make_multilabel_classification(n_samples=200, n_classes=4, random_state=0)
+    >>> ARMSAEClassifier(alpha=0.1).fit(X, Y).coef_.shape
+    (4, 20)
+    """
+
+    def __init__(
+        self,
+        alpha=1e-4,
+        *,
+        C=1.0,
+        margin_floor=0.01,
+        loss="hinge",
+        loss_reduction="sum",
+        backend="linear",
+        max_iter=1000,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+    ):
+        self.alpha = alpha
+        self.C = C
+        self.margin_floor = margin_floor
+        self.loss = loss
+        self.loss_reduction = loss_reduction
+        self.backend = backend
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _penalty(self):
+        return "sae"
+
+
+class ARMPrimalClassifier(_BaseARMClassifier):
+    __doc__ = f"""ARM-Primal: ARMClassifier with the C_(W,z) penalty of Theorem 1 (Eq. 6).
+
+    Minimises ``(1/n) sum_i hinge(h(x_i), y_i) + ||W||^2 / (2 C n)
+    + (alpha/n) sum_i max_S ||sum_{{j in S}} y_ij w_j||``: the alignment of the label weight
+    vectors, the same for every instance with the same label set.
+
+    Parameters
+    ----------
+    {_COMMON_PARAMS_DOC}
+
+    {_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    ARMClassifier : The same model with any penalty.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from skarm import ARMPrimalClassifier
+    >>> X, Y = make_multilabel_classification(n_samples=200, n_classes=4, random_state=0)
+    >>> ARMPrimalClassifier(alpha=0.1).fit(X, Y).coef_.shape
+    (4, 20)
+    """
+
+    def __init__(
+        self,
+        alpha=1e-4,
+        *,
+        C=1.0,
+        margin_floor=0.01,
+        loss="hinge",
+        loss_reduction="sum",
+        backend="linear",
+        max_iter=1000,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+    ):
+        self.alpha = alpha
+        self.C = C
+        self.margin_floor = margin_floor
+        self.loss = loss
+        self.loss_reduction = loss_reduction
+        self.backend = backend
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _penalty(self):
+        return "primal"

@@ -1,0 +1,1 @@
+"""The linear backend: training objective (hinge + penalties) and full-batch solvers."""

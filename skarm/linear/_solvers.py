@@ -1,0 +1,146 @@
+"""Full-batch solvers for the linear ARM objective.
+
+Why full batch (ALGORITHMS.md 3.4 offers minibatch Adam as the authors' default): the linear
+objective costs two passes over X per evaluation plus an O(n m^2) greedy on the label Gram,
+so a full gradient is cheap, and quasi-Newton steps converge in tens to hundreds of
+evaluations where Adam needs hundreds of epochs. Measured on yeast (benchmarks/bench_fit.py):
+L-BFGS reaches the hinge optimum in well under a second, a 200-epoch Adam run takes several
+times longer for the same micro-F1. Full batch also makes fits deterministic without seeds.
+
+* :func:`minimize_lbfgs`: scipy's L-BFGS-B for every penalty but the nuclear norm;
+* :func:`minimize_proximal`: accelerated proximal gradient (FISTA with backtracking and
+  adaptive restart) for ``smooth + weight * ||W||_*``, using the nuclear norm's proximal
+  operator (singular value soft-thresholding).
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+from scipy import optimize
+
+__all__ = ["minimize", "minimize_lbfgs", "minimize_proximal", "prox_nuclear"]
+
+
+def minimize(objective, W0, b0, *, max_iter, tol):
+    """Minimise the ARM objective: L-BFGS, or FISTA when it has a nuclear-norm term.
+
+    The hinge's smoothing is shrunk in stages (``objective.smoothing_schedule()``), each
+    stage warm-starting the next; ``max_iter`` bounds the iterations of all stages together.
+
+    Returns
+    -------
+    W, b : ndarrays
+    n_iter : int
+    converged : bool
+        Whether the last stage met ``tol`` within the iteration budget.
+    """
+    W, b, n_iter, converged = W0, b0, 0, False
+    weight = objective.nuclear_weight()
+    for width in objective.smoothing_schedule():
+        objective.smoothing = width
+        budget = max_iter - n_iter
+        if budget <= 0:
+            return W, b, n_iter, False
+        if weight > 0:
+            W, b, it, converged = minimize_proximal(
+                objective, W, b, weight=weight, max_iter=budget, tol=tol
+            )
+        else:
+            W, b, it, converged = minimize_lbfgs(objective, W, b, max_iter=budget, tol=tol)
+        n_iter += it
+    return W, b, n_iter, converged
+
+
+def _pack(W, b):
+    return np.concatenate([W.ravel(), b])
+
+
+def _unpack(theta, shape):
+    m, d = shape
+    return theta[: m * d].reshape(m, d), theta[m * d :]
+
+
+def minimize_lbfgs(objective, W0, b0, *, max_iter, tol):
+    """Minimise ``objective.value_and_grad`` with L-BFGS-B.
+
+    Returns
+    -------
+    W, b : ndarrays
+    n_iter : int
+    converged : bool
+    """
+    shape = W0.shape
+
+    def fun(theta):
+        W, b = _unpack(theta, shape)
+        value, grad_W, grad_b = objective.value_and_grad(W, b)
+        return value, _pack(grad_W, grad_b)
+
+    result = optimize.minimize(
+        fun,
+        _pack(W0, b0),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": tol, "ftol": tol * 1e-2, "maxcor": 20},
+    )
+    W, b = _unpack(result.x, shape)
+    # status 0: converged; 1: iteration limit; 2: line search could not progress, which
+    # happens at the kinks of the greedy selection once the objective is flat to precision.
+    converged = result.status == 0 or (
+        result.status == 2 and np.max(np.abs(result.jac)) < np.sqrt(tol)
+    )
+    return W, b, int(result.nit), bool(converged)
+
+
+def prox_nuclear(W, threshold):
+    """Proximal operator of ``threshold * ||W||_*``: soft-threshold the singular values."""
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    s = np.maximum(s - threshold, 0.0)
+    keep = s > 0
+    return (U[:, keep] * s[keep]) @ Vt[keep]
+
+
+def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
+    """FISTA for ``objective + weight * ||W||_*`` (the intercept is not penalised).
+
+    Backtracking on the Lipschitz estimate, and a restart of the momentum whenever the
+    objective goes up (O'Donoghue and Candes, 2015). Stops when the relative change of
+    (W, b) falls below ``tol``.
+    """
+    W, b = W0.copy(), b0.copy()
+    Z_W, Z_b = W.copy(), b.copy()
+    t = 1.0
+    step = 1.0
+    f_prev = np.inf
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 - returned after the loop
+        f_z, g_W, g_b = objective.value_and_grad(Z_W, Z_b)
+        while True:
+            W_new = prox_nuclear(Z_W - step * g_W, step * weight)
+            b_new = Z_b - step * g_b
+            dW, db = W_new - Z_W, b_new - Z_b
+            f_new = objective.value_and_grad(W_new, b_new)[0]
+            bound = f_z + np.sum(g_W * dW) + g_b @ db + (np.sum(dW**2) + db @ db) / (2 * step)
+            if f_new <= bound + 1e-12 * abs(f_z):
+                break
+            step *= 0.5
+        F_new = f_new + weight * np.linalg.svd(W_new, compute_uv=False).sum()
+        change = np.sqrt(np.sum((W_new - W) ** 2) + np.sum((b_new - b) ** 2))
+        size = max(1.0, np.sqrt(np.sum(W**2) + b @ b))
+        if F_new > f_prev:
+            t = 1.0  # adaptive restart: drop the momentum
+            Z_W, Z_b = W, b
+            f_prev = np.inf
+            continue
+        t_new = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
+        momentum = (t - 1) / t_new
+        Z_W = W_new + momentum * (W_new - W)
+        Z_b = b_new + momentum * (b_new - b)
+        W, b, t, f_prev = W_new, b_new, t_new, F_new
+        step *= 1.25  # let the step grow back after backtracking
+        if change / size < tol:
+            converged = True
+            break
+    return W, b, n_iter, converged
