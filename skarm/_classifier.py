@@ -178,7 +178,7 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             scores = scores[:, None]
         return self.label_binarizer_.inverse_transform(scores, threshold=0.0)
 
-    def _skarm_linear_decision(self):
+    def _skarm_decision(self):
         check_is_fitted(self)
         return LinearDecision(self.coef_, self.intercept_, type(self).__name__)
 

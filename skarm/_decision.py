@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from .utils._sklearn_compat import fitted_target_type
 
-__all__ = ["LinearDecision", "as_linear_decision"]
+__all__ = ["LinearDecision", "as_decision", "as_linear_decision"]
 
 SUPPORTED_MODELS = (
     "skarm's estimators, linear classifiers with coef_ and intercept_ (binary, or "
@@ -175,8 +175,11 @@ def _affine_step(step):
     )
 
 
-def as_linear_decision(estimator):
-    """Read the linear decision function of a fitted multi-label model.
+def as_decision(estimator):
+    """Read the decision function of a fitted multi-label model.
+
+    skarm's estimators provide their own decision model (``_skarm_decision()``: linear, or
+    a torch module's scores and input gradients); other models are read as linear.
 
     Parameters
     ----------
@@ -196,16 +199,16 @@ def as_linear_decision(estimator):
         If the model's decision function is not linear in its input, or not one sign
         decision per label.
     """
-    if hasattr(estimator, "_skarm_linear_decision"):
-        return estimator._skarm_linear_decision()
+    if hasattr(estimator, "_skarm_decision"):
+        return estimator._skarm_decision()
     name = type(estimator).__name__
     steps = []
     final = estimator
     if isinstance(estimator, Pipeline):
         steps = [s for _, s in estimator.steps[:-1] if s not in (None, "passthrough")]
         final = estimator.steps[-1][1]
-        if hasattr(final, "_skarm_linear_decision"):
-            decision = final._skarm_linear_decision()
+        if hasattr(final, "_skarm_decision"):
+            decision = final._skarm_decision()
             W, b = decision.coef, decision.intercept
         else:
             check_is_fitted(final)
@@ -222,3 +225,7 @@ def as_linear_decision(estimator):
             W = W @ M.T
         W = W * scale
     return LinearDecision(np.ascontiguousarray(W, dtype=np.float64), np.asarray(b, float), name)
+
+
+# The name the attacks module was written against; same function.
+as_linear_decision = as_decision

@@ -9,7 +9,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from .._decision import as_linear_decision
+from .._decision import as_decision
 from .._sae import DEFAULT_DELTA, soft_attackability_values
 from ..exceptions import NearBoundaryWarning
 from ..utils._sklearn_compat import Interval, validate_params
@@ -94,7 +94,7 @@ def soft_attackability(estimator, X, *, y=None, delta=DEFAULT_DELTA):
     >>> soft_attackability(model, X[:3]).shape
     (3,)
     """
-    decision = as_linear_decision(estimator)
+    decision = as_decision(estimator)
     X = decision.check_X(X)
     if y is not None:
         y = _check_label_indicator(y, X.shape[0], decision.n_labels)
@@ -182,7 +182,7 @@ def alignment_score(estimator, *, include_diagonal=True):
     >>> 0.25 <= alignment_score(RidgeClassifier().fit(X, Y)) <= 1
     True
     """
-    W = as_linear_decision(estimator).coef
+    W = as_decision(estimator).coef
     m = W.shape[0]
     norms = np.linalg.norm(W, axis=1)
     U = np.divide(W, norms[:, None], out=np.zeros_like(W), where=norms[:, None] > 0)
