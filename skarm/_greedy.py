@@ -31,8 +31,7 @@ __all__ = ["exact_subset_norm", "greedy_subset_norm"]
 MAX_EXACT_LABELS = 24
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def _greedy_kernel(K, C, k_stride, scores, selected):  # pragma: no cover - compiled
+def _greedy_body(K, C, k_stride, scores, selected):  # pragma: no cover - compiled
     n_samples, m = C.shape
     for b in numba.prange(n_samples):
         k = b * k_stride  # 0: one Gram shared by the batch
@@ -71,8 +70,7 @@ def _greedy_kernel(K, C, k_stride, scores, selected):  # pragma: no cover - comp
         scores[b] = np.sqrt(max(s2, 0.0))
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def _exact_kernel(K, C, k_stride, scores, selected):  # pragma: no cover - compiled
+def _exact_body(K, C, k_stride, scores, selected):  # pragma: no cover - compiled
     n_samples, m = C.shape
     for b in numba.prange(n_samples):
         k = b * k_stride  # 0: one Gram shared by the batch
@@ -111,6 +109,20 @@ def _exact_kernel(K, C, k_stride, scores, selected):  # pragma: no cover - compi
         scores[b] = np.sqrt(max(total, 0.0))
 
 
+# One body, compiled twice: threads pay off only on large batches, and waking them costs more
+# than a small batch's whole search (the training penalties call this once per iteration).
+_greedy_kernels = (
+    numba.njit(cache=True, nogil=True)(_greedy_body),
+    numba.njit(parallel=True, cache=True, nogil=True)(_greedy_body),
+)
+_exact_kernels = (
+    numba.njit(cache=True, nogil=True)(_exact_body),
+    numba.njit(parallel=True, cache=True, nogil=True)(_exact_body),
+)
+# Work (instances x m^2) above which the parallel kernel is used.
+_PARALLEL_WORK = 200_000
+
+
 def _prepare(K, C):
     C = np.ascontiguousarray(C, dtype=np.float64)
     if C.ndim != 2:
@@ -129,12 +141,13 @@ def _prepare(K, C):
     return K, C, shared
 
 
-def _run(kernel, K, C):
+def _run(kernels, K, C, work_per_instance):
     K, C, shared = _prepare(K, C)
     n_samples, m = C.shape
     scores = np.zeros(n_samples)
     selected = np.zeros((n_samples, m), dtype=bool)
     if n_samples and m:
+        kernel = kernels[n_samples * work_per_instance > _PARALLEL_WORK and n_samples > 1]
         kernel(K, C, 0 if shared else 1, scores, selected)
     return scores, selected
 
@@ -173,7 +186,8 @@ def greedy_subset_norm(K, C):
     >>> float(scores[0]), selected[0].tolist()
     (1.414..., [True, True, False])
     """
-    return _run(_greedy_kernel, K, C)
+    m = np.shape(C)[-1]
+    return _run(_greedy_kernels, K, C, m * m)
 
 
 def exact_subset_norm(K, C):
@@ -209,4 +223,4 @@ def exact_subset_norm(K, C):
             f"exact_subset_norm enumerates 2^m subsets and supports m <= {MAX_EXACT_LABELS}; "
             f"got m = {m}."
         )
-    return _run(_exact_kernel, K, C)
+    return _run(_exact_kernels, K, C, m << m)
