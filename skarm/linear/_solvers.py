@@ -2,10 +2,11 @@
 
 Why full batch (ALGORITHMS.md 3.4 offers minibatch Adam as the authors' default): the linear
 objective costs two passes over X per evaluation plus an O(n m^2) greedy on the label Gram,
-so a full gradient is cheap, and quasi-Newton steps converge in tens to hundreds of
-evaluations where Adam needs hundreds of epochs. Measured on yeast (benchmarks/bench_fit.py):
-L-BFGS reaches the hinge optimum in well under a second, a 200-epoch Adam run takes several
-times longer for the same micro-F1. Full batch also makes fits deterministic without seeds.
+so a full gradient is cheap, and quasi-Newton steps need a few hundred evaluations where
+Adam needs hundreds of epochs. Measured on standardised yeast (1500 x 103, m = 14, one core
+for BLAS): L-BFGS fits penalty=None in 0.33 s and ARM-SAE (alpha=0.1) in 0.6-0.8 s; the
+authors' Adam (lr 0.01, batch 32, 200 epochs) takes 0.63 s and 2.1 s for the same test
+micro-F1 (0.634-0.636). Full batch is also deterministic without a seed.
 
 * :func:`minimize_lbfgs`: scipy's L-BFGS-B for every penalty but the nuclear norm;
 * :func:`minimize_proximal`: accelerated proximal gradient (FISTA with backtracking and
