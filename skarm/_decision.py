@@ -188,8 +188,9 @@ def as_decision(estimator):
 
     Returns
     -------
-    decision : LinearDecision
-        ``(W, b)`` in the raw input space of ``estimator``.
+    decision : LinearDecision or skarm.deep.DeepDecision
+        ``(W, b)`` in the raw input space of ``estimator``; for a torch-backend skarm
+        estimator its scores and input gradients (``DeepDecision``).
 
     Raises
     ------
@@ -209,6 +210,17 @@ def as_decision(estimator):
         final = estimator.steps[-1][1]
         if hasattr(final, "_skarm_decision"):
             decision = final._skarm_decision()
+            if not isinstance(decision, LinearDecision):
+                # A torch-backend model: its coef is a last layer, not an input gradient,
+                # so preprocessing cannot be folded into it.
+                if steps:
+                    raise TypeError(
+                        f"{name} ends in {type(final).__name__} with a non-linear decision "
+                        "function; skarm cannot fold the Pipeline's preprocessing into it. "
+                        "Put the preprocessing inside the torch module, or pass the final "
+                        "step and preprocessed X."
+                    )
+                return decision
             W, b = decision.coef, decision.intercept
         else:
             check_is_fitted(final)

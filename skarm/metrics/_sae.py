@@ -56,7 +56,8 @@ def soft_attackability(estimator, X, *, y=None, delta=DEFAULT_DELTA):
         A fitted model whose decision function is linear in X, ``h(x) = W x + b``: skarm's
         estimators, ``OneVsRestClassifier`` or ``MultiOutputClassifier`` of linear binary
         classifiers, ``RidgeClassifier`` fitted on 2-D y, a binary linear classifier, or a
-        Pipeline of affine steps (scalers, PCA, TruncatedSVD) ending in one of them.
+        Pipeline of affine steps (scalers, PCA, TruncatedSVD) ending in one of them; also
+        skarm estimators fitted with ``backend="torch"`` (through their input gradients).
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Instances to score.
     y : array-like of shape (n_samples, n_labels), default=None
