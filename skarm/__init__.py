@@ -4,7 +4,7 @@ Soft Attackability Estimator (SAE), attackability-regularised training (ARM-SAE,
 ARM-Primal) and the GASE attack, after Yang, Han and Zhang, ECML-PKDD 2021.
 """
 
-from . import datasets, metrics
+from . import datasets, deep, metrics
 from ._classifier import ARMClassifier, ARMPrimalClassifier, ARMSAEClassifier
 from ._version import __version__
 
@@ -14,5 +14,6 @@ __all__ = [
     "ARMSAEClassifier",
     "__version__",
     "datasets",
+    "deep",
     "metrics",
 ]

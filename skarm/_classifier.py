@@ -1,4 +1,10 @@
-"""Attackability-regularised multi-label classifiers: ARMClassifier and its presets."""
+"""Attackability-regularised multi-label classifiers: ARMClassifier and its presets.
+
+Two backends share the validation, the label binarisation and the prediction rule here:
+``backend="linear"`` (``h(x) = W x + b``, maths in :mod:`skarm.linear`) and
+``backend="torch"`` (any torch module, trained through skorch in :mod:`skarm.deep`, which
+is imported only when that backend is used).
+"""
 
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
@@ -8,6 +14,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelBinarizer
@@ -18,6 +25,7 @@ from ._decision import LinearDecision
 from .linear._objective import LOSSES, PENALTIES, Objective
 from .linear._solvers import minimize
 from .utils._sklearn_compat import (
+    HasMethods,
     Interval,
     InvalidParameterError,
     StrOptions,
@@ -34,12 +42,35 @@ _CONVERGENCE_MSG = (
 
 _SUPPORTED_TARGETS = ("binary", "multiclass", "multilabel-indicator")
 
+# Attributes only one backend sets; a refit with the other backend removes them.
+_LINEAR_ATTRIBUTES = ("coef_", "intercept_")
+_TORCH_ATTRIBUTES = ("net_",)
+
+
+def _deep_backend():
+    """:mod:`skarm.deep._fit`, imported on first use of ``backend="torch"``.
+
+    Raises :class:`~skarm.exceptions.BackendNotAvailableError` (an ImportError) naming the
+    ``deep`` extra when torch or skorch is missing.
+    """
+    from .deep import require_deep_extra
+
+    require_deep_extra()
+    from .deep import _fit
+
+    return _fit
+
+
+def _unique(y):
+    """Distinct values of a dense or sparse label matrix."""
+    return np.unique(y.data if sp.issparse(y) else np.asarray(y))
+
 
 class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
     """Validation and bookkeeping shared by ARMClassifier and its presets.
 
     Subclasses only say which penalty they use (``_penalty``); the maths lives in
-    :mod:`skarm.linear`.
+    :mod:`skarm.linear` and, for ``backend="torch"``, :mod:`skarm.deep`.
     """
 
     _parameter_constraints: dict = {
@@ -48,9 +79,18 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         "margin_floor": [Interval(Real, 0, None, closed="neither")],
         "loss": [StrOptions(set(LOSSES))],
         "loss_reduction": [StrOptions({"sum", "mean"})],
-        "backend": [StrOptions({"linear"})],
+        "backend": [StrOptions({"linear", "torch"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
+        "module": [None, HasMethods(["forward"])],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
+        "device": "no_validation",  # "auto" or anything torch.device reads; checked in fit
+        "callbacks": [None, list],
+        "net_params": [None, dict],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -77,6 +117,11 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} supports binary, multiclass and multilabel-indicator "
                 f"targets (a 2-D y must be a {{0, 1}} indicator); got a {target_type} y."
             )
+        # type_of_target calls any 2-valued integer matrix an indicator, {0, 2} included.
+        if target_type == "multilabel-indicator" and not np.isin(_unique(y), (0, 1)).all():
+            raise ValueError(
+                f"A 2-D y must be a {{0, 1}} label indicator; got the values {_unique(y)}."
+            )
         self.label_binarizer_ = LabelBinarizer()
         Y = self.label_binarizer_.fit_transform(y)
         self.classes_ = self.label_binarizer_.classes_
@@ -99,11 +144,21 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        deep = self._deep_backend_requested()
         X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=np.float64, multi_output=True
+            self, X, y, accept_sparse=False if deep else "csr", dtype=np.float64,
+            multi_output=True,
         )
         check_classification_targets(y)
         Y = self._binarize(y)
+        if deep:
+            for attr in _LINEAR_ATTRIBUTES:
+                self.__dict__.pop(attr, None)
+            self.net_ = deep.fit_net(self, X, Y, self._penalty())
+            self.n_iter_ = len(self.net_.history)
+            return self
+        for attr in _TORCH_ATTRIBUTES:
+            self.__dict__.pop(attr, None)
         n_features = X.shape[1]
         m = Y.shape[1]
         coef = np.zeros((m, n_features))
@@ -124,6 +179,13 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         self.intercept_ = intercept
         return self
 
+    def _deep_backend_requested(self):
+        """The deep fitting module if ``backend="torch"`` (imported now), else None."""
+        return _deep_backend() if self.backend == "torch" else None
+
+    def _is_torch_fitted(self):
+        return hasattr(self, "net_")
+
     def _fit_linear(self, X, Y_signed):
         objective = Objective(
             X, Y_signed, penalty=self._penalty(), alpha=self.alpha, C=self.C,
@@ -143,12 +205,12 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         return W, b, n_iter
 
     def decision_function(self, X):
-        """Per-label decision scores ``h(x) = W x + b``.
+        """Per-label decision scores: ``h(x) = W x + b``, or the torch module's logits.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+            Input data (dense only for ``backend="torch"``).
 
         Returns
         -------
@@ -156,8 +218,12 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             One column per label; 1-D for a binary problem, as OneVsRestClassifier does.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        if self._is_torch_fitted():
+            X = validate_data(self, X, accept_sparse=False, dtype=np.float64, reset=False)
+            scores = self._skarm_decision().decision_function(X)
+        else:
+            X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
+            scores = np.asarray(X @ self.coef_.T) + self.intercept_
         return scores.ravel() if self.label_binarizer_.y_type_ == "binary" else scores
 
     def predict(self, X):
@@ -179,14 +245,22 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         return self.label_binarizer_.inverse_transform(scores, threshold=0.0)
 
     def _skarm_decision(self):
+        """The decision model the metrics and attacks use.
+
+        A :class:`~skarm._decision.LinearDecision` for the linear backend; for the torch
+        backend a :class:`~skarm.deep.DeepDecision` (scores and input gradients through
+        autograd; its ``coef`` is the last linear layer's weight).
+        """
         check_is_fitted(self)
+        if self._is_torch_fitted():
+            return _deep_backend().decision_of(self)
         return LinearDecision(self.coef_, self.intercept_, type(self).__name__)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         tags.target_tags.multi_output = True
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = self.backend != "torch"
         return tags
 
 
@@ -195,42 +269,102 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
 
     C : float, default=1.0
         Inverse strength of the SVM's own ridge term ``||W||_F^2 / (2 C n)``, as in
-        :class:`~sklearn.svm.LinearSVC`; ``np.inf`` removes it.
+        :class:`~sklearn.svm.LinearSVC`; ``np.inf`` removes it. Linear backend only.
 
     margin_floor : float, default=0.01
         The paper's alpha in Eq. 13-16: a label's weight ``1 / max(exp(y_j h_j), alpha)``
         is capped at ``1 / margin_floor``. Used by the "sae" and "single" penalties.
 
     loss : {"hinge", "squared_hinge"}, default="hinge"
-        Per-label loss. The hinge is minimised through its Huber smoothing, shrunk in
-        stages to a width of 0.01 (at most 0.005 above the hinge per label and instance).
+        Per-label loss of the linear backend. The hinge is minimised through its Huber
+        smoothing, shrunk in stages to a width of 0.01 (at most 0.005 above the hinge per
+        label and instance). The torch backend always uses BCE-with-logits.
 
     loss_reduction : {"sum", "mean"}, default="sum"
         Sum the loss over labels (the paper's Theorem 1) or average it (the authors' code);
-        "mean" rescales alpha by the number of labels.
+        "mean" rescales alpha by the number of labels. Both backends.
 
-    backend : {"linear"}, default="linear"
-        ``h(x) = W x + b`` trained in numpy/scipy, on dense or sparse X.
+    backend : {"linear", "torch"}, default="linear"
+        "linear": ``h(x) = W x + b`` trained in numpy/scipy, on dense or sparse X.
+        "torch": ``module`` (default an MLP) trained with BCE-with-logits plus the penalty
+        through skorch, on dense X; needs the ``deep`` extra (``pip install "skarm[deep]"``)
+        and raises :class:`~skarm.exceptions.BackendNotAvailableError` without it. "sae" and
+        "single" then differentiate the network's input gradients (double backprop);
+        "primal", "l2" and "nuclear" act on its last :class:`torch.nn.Linear` layer.
 
     max_iter : int, default=1000
-        Maximum number of solver iterations (all hinge-smoothing stages together).
+        Maximum number of solver iterations (all hinge-smoothing stages together). Linear
+        backend only.
 
     tol : float, default=1e-4
-        Tolerance of the stopping criterion.
+        Tolerance of the stopping criterion. Linear backend only.
+
+    module : torch.nn.Module class or instance, default=None
+        Torch backend: the network mapping a (batch, n_features) float tensor to
+        (batch, n_labels) logits. None is an MLP with ``hidden_layer_sizes`` (ReLU). A class
+        is instantiated in fit, with ``n_features`` and ``n_labels`` passed when its
+        ``__init__`` has parameters of those names (others through ``net_params``, as
+        ``{"module__width": 64}``). An instance is copied in fit, so each fit starts from
+        its weights (a pretrained backbone stays pretrained; see :mod:`skarm.deep`).
+
+    hidden_layer_sizes : int or array-like of int, default=(100,)
+        Torch backend, default ``module`` only: widths of the hidden layers (an int is one
+        layer; an empty tuple gives the linear model ``h(x) = W x + b``).
+
+    max_epochs : int, default=100
+        Torch backend: number of training epochs (fewer if an early-stopping callback
+        ends training).
+
+    batch_size : int, default=64
+        Torch backend: instances per minibatch.
+
+    lr : float, default=1e-3
+        Torch backend: learning rate of the optimizer (Adam unless ``net_params`` sets
+        ``"optimizer"``).
+
+    validation_fraction : float in (0, 1) or None, default=None
+        Torch backend: share of the training data held out (not stratified) to compute the
+        validation loss (BCE plus penalty) each epoch, as early stopping and checkpoint
+        callbacks monitor it (``"valid_loss"``). None trains on all the data.
+
+    device : str or torch.device, default="auto"
+        Torch backend: where to train and predict. "auto" is CUDA when available, else
+        the CPU.
+
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Torch backend: passed to the skorch net, e.g. ``skorch.callbacks.EarlyStopping``,
+        ``Checkpoint`` or ``ProgressBar``. They are deep-copied in fit; the trained copies
+        are in ``net_.callbacks_``.
+
+    net_params : dict, default=None
+        Torch backend: further arguments of the skorch net :class:`~skarm.deep.ARMNet`,
+        with skorch's prefixes: ``{"optimizer": torch.optim.SGD,
+        "optimizer__momentum": 0.9, "module__dropout": 0.5,
+        "iterator_train__num_workers": 2}``. Arguments that are parameters of this
+        estimator may not be repeated here.
 
     random_state : int, RandomState instance or None, default=None
-        Unused by the deterministic full-batch linear solver; kept for the API.
+        Torch backend: seeds torch for the initialisation, the shuffling of the batches,
+        dropout and the validation split (the caller's torch RNG state is restored after
+        fit), so a fit on the CPU is deterministic for an int. Unused by the deterministic
+        full-batch linear solver.
 
     verbose : int, default=0
-        Verbosity."""
+        Verbosity; for the torch backend, skorch's per-epoch log."""
 
 _ATTRIBUTES_DOC = """Attributes
     ----------
     coef_ : ndarray of shape (n_labels, n_features)
-        Label weight vectors ``w_j`` (rows).
+        Label weight vectors ``w_j`` (rows). Linear backend only: a torch fit sets no
+        ``coef_``; the last layer's weights are ``net_.module_``'s (and what
+        :func:`~skarm.metrics.alignment_score` compares).
 
     intercept_ : ndarray of shape (n_labels,)
-        Label biases.
+        Label biases. Linear backend only.
+
+    net_ : skarm.deep.ARMNet
+        Torch backend only: the trained skorch net (``net_.module_`` is the network,
+        ``net_.history`` the per-epoch losses).
 
     classes_ : ndarray
         Labels seen in fit: the label indices for a 2-D y, the classes for a 1-D y.
@@ -239,7 +373,7 @@ _ATTRIBUTES_DOC = """Attributes
         Binarises y one-vs-rest.
 
     n_iter_ : int
-        Number of solver iterations.
+        Number of solver iterations (linear backend) or of training epochs (torch).
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -256,6 +390,12 @@ class ARMClassifier(_BaseARMClassifier):
     of the penalties of the paper's Table 3 (ARM-SAE, ARM-Primal, ARM-Single and the L2 and
     nuclear-norm baselines). A drop-in replacement for
     ``OneVsRestClassifier(LinearSVC())``.
+
+    With ``backend="torch"`` the model is any torch module ``h(x) = W Rep(x) + b`` (default
+    an MLP), trained by minibatch Adam on ``mean_i BCE(h(x_i), y_i) + alpha * R`` through
+    skorch (ALGORITHMS.md 3.5): "sae" and "single" use the module's input gradients, the
+    others its last linear layer. Parameters marked "linear backend only" are ignored by the
+    torch backend, and those marked "torch backend" by the linear one.
 
     Read more in the :ref:`User Guide <arm>`.
 
@@ -300,6 +440,14 @@ class ARMClassifier(_BaseARMClassifier):
     >>> clf = ARMClassifier(penalty="sae", alpha=0.1).fit(X, Y)
     >>> clf.predict(X[:2]).shape
     (2, 4)
+
+    The same penalty on a small network (needs ``pip install "skarm[deep]"``):
+
+    >>> deep = ARMClassifier(penalty="sae", alpha=0.1, backend="torch",
+    ...                      hidden_layer_sizes=(32,), max_epochs=20,
+    ...                      random_state=0).fit(X, Y)  # doctest: +SKIP
+    >>> deep.predict(X[:2]).shape  # doctest: +SKIP
+    (2, 4)
     """
 
     _parameter_constraints: dict = {
@@ -319,6 +467,15 @@ class ARMClassifier(_BaseARMClassifier):
         backend="linear",
         max_iter=1000,
         tol=1e-4,
+        module=None,
+        hidden_layer_sizes=(100,),
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        validation_fraction=None,
+        device="auto",
+        callbacks=None,
+        net_params=None,
         random_state=None,
         verbose=0,
     ):
@@ -331,6 +488,15 @@ class ARMClassifier(_BaseARMClassifier):
         self.backend = backend
         self.max_iter = max_iter
         self.tol = tol
+        self.module = module
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.callbacks = callbacks
+        self.net_params = net_params
         self.random_state = random_state
         self.verbose = verbose
 
@@ -375,6 +541,15 @@ class ARMSAEClassifier(_BaseARMClassifier):
         backend="linear",
         max_iter=1000,
         tol=1e-4,
+        module=None,
+        hidden_layer_sizes=(100,),
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        validation_fraction=None,
+        device="auto",
+        callbacks=None,
+        net_params=None,
         random_state=None,
         verbose=0,
     ):
@@ -386,6 +561,15 @@ class ARMSAEClassifier(_BaseARMClassifier):
         self.backend = backend
         self.max_iter = max_iter
         self.tol = tol
+        self.module = module
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.callbacks = callbacks
+        self.net_params = net_params
         self.random_state = random_state
         self.verbose = verbose
 
@@ -430,6 +614,15 @@ class ARMPrimalClassifier(_BaseARMClassifier):
         backend="linear",
         max_iter=1000,
         tol=1e-4,
+        module=None,
+        hidden_layer_sizes=(100,),
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        validation_fraction=None,
+        device="auto",
+        callbacks=None,
+        net_params=None,
         random_state=None,
         verbose=0,
     ):
@@ -441,6 +634,15 @@ class ARMPrimalClassifier(_BaseARMClassifier):
         self.backend = backend
         self.max_iter = max_iter
         self.tol = tol
+        self.module = module
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.callbacks = callbacks
+        self.net_params = net_params
         self.random_state = random_state
         self.verbose = verbose
 

@@ -1,5 +1,12 @@
 """Attackability metrics and scorers for multi-label models."""
 
+from ._adversarial import attackability_score, make_adversarial_scorer
 from ._sae import alignment_score, sae_score, soft_attackability
 
-__all__ = ["alignment_score", "sae_score", "soft_attackability"]
+__all__ = [
+    "alignment_score",
+    "attackability_score",
+    "make_adversarial_scorer",
+    "sae_score",
+    "soft_attackability",
+]

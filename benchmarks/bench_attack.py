@@ -1,0 +1,221 @@
+"""Attackability C_a and time per instance of GASE, L2 PGD and the exact oracle.
+
+Models: ``OneVsRestClassifier(LinearSVC())`` fitted on standardised data (a
+``StandardScaler`` fitted on the training split; the attacks act on the standardised
+inputs). Data:
+
+* yeast (m = 14, dense) and enron (m = 53, sparse binary, densified to standardise), the
+  MULAN train/test splits read by :func:`skarm.datasets.load_mulan` from ``--data-home`` (or
+  ``$SKARM_DATA``);
+* random m = 12 problems: scikit-learn's ``make_multilabel_classification`` (40 features)
+  and skarm's ``make_correlated_multilabel`` (30 features) with label correlation 0 and
+  0.5, 1,000 training and 500 test instances each.
+
+Budgets: ``eps = frac * median ||x||_2`` over the standardised test rows, for each ``frac``
+in ``--fractions``: the attack may move an instance by that fraction of a typical
+instance's length. Flips are counted against the true labels (``reference="label"``,
+Eq. 1), so labels the model already gets wrong count from eps = 0.
+
+Times are per test instance, the best of ``--repeats`` runs with ``n_jobs=1`` after a
+warm-up (numba compilation excluded); the oracle runs once, and only for
+m <= ``--oracle-max-labels``. The table gives C_a for each attack and the ratios the
+targets are about. Targets (issue 5): GASE >= 0.95 x the oracle's flipped count and >= 100x
+faster than it at m = 12; GASE flips >= PGD's at no more than PGD's time.
+
+Usage: ``python benchmarks/bench_attack.py [--data-home DIR] [--fractions F ...]``; writes
+``benchmarks/results/bench_attack.json``.
+"""
+
+import argparse
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.datasets import make_multilabel_classification
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+
+from skarm.attacks import GASEAttack, PGDAttack, exact_attack
+from skarm.datasets import load_mulan, make_correlated_multilabel
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def _dense(a):
+    return a.toarray() if sp.issparse(a) else np.asarray(a)
+
+
+def mulan_problem(name, data_home):
+    train = load_mulan(name, subset="train", data_home=data_home)
+    test = load_mulan(name, subset="test", data_home=data_home)
+    return (
+        _dense(train.data).astype(float),
+        _dense(train.target).astype(int),
+        _dense(test.data).astype(float),
+        _dense(test.target).astype(int),
+    )
+
+
+def random_problems():
+    X, Y = make_multilabel_classification(
+        n_samples=1500, n_features=40, n_classes=12, n_labels=3, random_state=0
+    )
+    yield "random (sklearn)", (X[:1000], Y[:1000], X[1000:], Y[1000:])
+    for corr in (0.0, 0.5):
+        X, Y = make_correlated_multilabel(
+            n_samples=1500, n_features=30, n_labels=12, correlation=corr, random_state=0
+        )
+        yield f"random (corr {corr})", (X[:1000], Y[:1000], X[1000:], Y[1000:])
+
+
+def best_time(func, repeats):
+    best, result = np.inf, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def run_problem(name, data, fractions, repeats, oracle_max_labels):
+    X_train, Y_train, X_test, Y_test = data
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    with warnings.catch_warnings():
+        # Labels constant in training (enron) get OvR's constant predictor: fine here.
+        warnings.simplefilter("ignore")
+        model = OneVsRestClassifier(LinearSVC()).fit(X_train, Y_train)
+    n, m = Y_test.shape
+    median_norm = float(np.median(np.linalg.norm(X_test, axis=1)))
+    wrong = float((model.predict(X_test) != Y_test).sum(axis=1).mean())
+    # Warm-up: compile the kernels outside the timings.
+    GASEAttack(model, eps=1.0).attack(X_test[:2], Y_test[:2])
+    PGDAttack(model, eps=1.0).attack(X_test[:2], Y_test[:2])
+    if m <= oracle_max_labels:
+        exact_attack(model, X_test[:2], Y_test[:2], eps=1.0)
+    rows = []
+    for frac in fractions:
+        eps = frac * median_norm
+        t_gase, gase = best_time(
+            lambda eps=eps: GASEAttack(model, eps=eps).attack(X_test, Y_test), repeats
+        )
+        t_pgd, pgd = best_time(
+            lambda eps=eps: PGDAttack(model, eps=eps).attack(X_test, Y_test), repeats
+        )
+        row = {
+            "problem": name,
+            "n_test": n,
+            "n_labels": m,
+            "n_features": X_test.shape[1],
+            "eps_fraction": frac,
+            "eps": eps,
+            "wrong_at_eps0": wrong,
+            "ca_gase": float(gase.n_flipped.mean()),
+            "ca_pgd": float(pgd.n_flipped.mean()),
+            "ms_per_instance_gase": 1e3 * t_gase / n,
+            "ms_per_instance_pgd": 1e3 * t_pgd / n,
+            "max_norm_over_eps": float(max(gase.norms.max(), pgd.norms.max()) / eps),
+        }
+        row["gase_over_pgd_flips"] = row["ca_gase"] / max(row["ca_pgd"], 1e-12)
+        row["gase_over_pgd_time"] = t_gase / t_pgd
+        row["target_pgd_met"] = bool(
+            (gase.n_flipped.sum() >= pgd.n_flipped.sum()) and t_gase <= t_pgd
+        )
+        if m <= oracle_max_labels:
+            t_exact, exact = best_time(
+                lambda eps=eps: exact_attack(model, X_test, Y_test, eps=eps), 1
+            )
+            assert np.all(gase.n_flipped <= exact.n_flipped)
+            row["ca_oracle"] = float(exact.n_flipped.mean())
+            row["ms_per_instance_oracle"] = 1e3 * t_exact / n
+            row["gase_over_oracle_flips"] = row["ca_gase"] / max(row["ca_oracle"], 1e-12)
+            row["oracle_over_gase_time"] = t_exact / t_gase
+            row["target_oracle_met"] = bool(
+                row["gase_over_oracle_flips"] >= 0.95 and row["oracle_over_gase_time"] >= 100
+            )
+        rows.append(row)
+        print_row(row)
+    return rows
+
+
+HEADER = (
+    f"{'problem':<18} {'m':>3} {'eps/med':>7} {'wrong@0':>7} | {'C_a GASE':>8} {'PGD':>6} "
+    f"{'oracle':>6} | {'ms GASE':>8} {'PGD':>7} {'oracle':>7} | {'G/orc':>6} {'orc/G t':>8} "
+    f"{'G/PGD':>6} {'G/PGD t':>8}"
+)
+
+
+def print_row(r):
+    def fmt(key, spec, width):
+        return format(r[key], spec).rjust(width) if key in r else "-".rjust(width)
+
+    print(
+        f"{r['problem']:<18} {r['n_labels']:>3} {r['eps_fraction']:>7.2f} "
+        f"{r['wrong_at_eps0']:>7.2f} | {r['ca_gase']:>8.2f} {r['ca_pgd']:>6.2f} "
+        f"{fmt('ca_oracle', '.2f', 6)} | {r['ms_per_instance_gase']:>8.4f} "
+        f"{r['ms_per_instance_pgd']:>7.4f} {fmt('ms_per_instance_oracle', '.4f', 7)} | "
+        f"{fmt('gase_over_oracle_flips', '.3f', 6)} {fmt('oracle_over_gase_time', '.0f', 7)}x "
+        f"{r['gase_over_pgd_flips']:>6.2f} {r['gase_over_pgd_time']:>8.2f}",
+        flush=True,
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-home", default=os.environ.get("SKARM_DATA", str(DEFAULT_DATA)))
+    parser.add_argument("--fractions", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.5])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--oracle-max-labels", type=int, default=12)
+    parser.add_argument("--datasets", nargs="+", default=["random", "yeast", "enron"])
+    parser.add_argument(
+        "--out", default=str(Path(__file__).parent / "results" / "bench_attack.json")
+    )
+    args = parser.parse_args()
+    print(
+        "C_a = mean labels flipped against y; ms = time per test instance (best of "
+        f"{args.repeats}, n_jobs=1); eps = eps/med x median row norm of standardised X_test\n"
+        "G/orc = C_a(GASE) / C_a(oracle), orc/G t = oracle time / GASE time; "
+        "G/PGD = C_a(GASE) / C_a(PGD), G/PGD t = GASE time / PGD time"
+    )
+    print(HEADER)
+    rows = []
+    for dataset in args.datasets:
+        if dataset == "random":
+            for name, data in random_problems():
+                rows += run_problem(
+                    name, data, args.fractions, args.repeats, args.oracle_max_labels
+                )
+        else:
+            data = mulan_problem(dataset, args.data_home)
+            rows += run_problem(
+                dataset, data, args.fractions, args.repeats, args.oracle_max_labels
+            )
+    oracle_rows = [r for r in rows if "target_oracle_met" in r]
+    summary = {
+        "gase_over_oracle_flips_min": min((r["gase_over_oracle_flips"] for r in oracle_rows),
+                                          default=None),
+        "oracle_over_gase_time_min": min((r["oracle_over_gase_time"] for r in oracle_rows),
+                                         default=None),
+        "oracle_target_met_rows": sum(r["target_oracle_met"] for r in oracle_rows),
+        "oracle_rows": len(oracle_rows),
+        "pgd_target_met_rows": sum(r["target_pgd_met"] for r in rows),
+        "rows": len(rows),
+    }
+    print(
+        f"targets: oracle (>= 0.95 flips and >= 100x faster) met in "
+        f"{summary['oracle_target_met_rows']}/{summary['oracle_rows']} rows; "
+        f"PGD (>= flips, <= time) met in {summary['pgd_target_met_rows']}/{summary['rows']}"
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"config": vars(args), "summary": summary, "rows": rows}, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

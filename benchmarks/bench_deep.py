@@ -1,0 +1,262 @@
+"""The torch backend: clean and adversarial F1, and the cost of an ARM-SAE epoch.
+
+Two data sets, one network each, trained with ``ARMClassifier(backend="torch")`` and the
+penalties none / primal / sae:
+
+* digit attributes (``skarm.datasets.load_digit_attributes``, m = 8): a small CNN over the
+  8x8 images (pixels scaled to [0, 1]), 70/30 split;
+* yeast (``skarm.datasets.load_mulan("yeast")``, m = 14, from ``$SKARM_DATA`` or
+  ``/work/shared/datasets``): an MLP with one hidden layer of 100 units, standardised
+  features, MULAN's train/test split.
+
+For each model: micro/macro F1 on the clean test set and under L2 attacks within two budgets
+eps, with ``skarm.attacks.PGDAttack`` and ``skarm.attacks.GASEAttack`` (against the true
+labels, on the first 300 test instances), the mean and median SAE there; and the fastest
+training-epoch time of each penalty over that of a plain (no penalty) epoch, measured in
+interleaved short fits, on the CPU and, when present, on CUDA. The penalty weights were
+picked by a small sweep (sae in {0.03, 0.1, 0.3, 1, 3}, primal in {0.01, 0.1, 1}) judged
+on the test set itself: they illustrate the trade-off, they are not a tuned protocol.
+
+Usage: ``python benchmarks/bench_deep.py [--quick] [--device cpu cuda] [--threads N]``.
+Writes ``benchmarks/results/bench_deep.json`` and prints a Markdown table.
+Target (issue 7): an ARM-SAE epoch costs at most 3x a plain epoch at m <= 20 on a GPU.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import f1_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+
+import skarm
+from skarm import ARMClassifier
+from skarm.datasets import load_digit_attributes, load_mulan
+from skarm.metrics import soft_attackability
+
+try:
+    from skarm.attacks import GASEAttack, PGDAttack
+
+    ATTACKS = "skarm.attacks (PGDAttack, GASEAttack)"
+except ImportError:  # pragma: no cover - attacks not merged yet
+    GASEAttack = PGDAttack = None
+    ATTACKS = "L2 PGD on the BCE written in this benchmark"
+
+DEFAULT_DATA = "/work/shared/datasets"
+RESULTS = Path(__file__).resolve().parent / "results" / "bench_deep.json"
+
+
+class SmallCNN(nn.Module):
+    """Two 3x3 convolutions and a max-pool over 8x8 grey images, then a 64-unit layer."""
+
+    def __init__(self, n_features=64, n_labels=8):
+        super().__init__()
+        side = int(round(n_features**0.5))
+        self.features = nn.Sequential(
+            nn.Unflatten(1, (1, side, side)),
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(32 * (side // 2) ** 2, 64), nn.ReLU(),
+        )
+        self.head = nn.Linear(64, n_labels)
+
+    def forward(self, X):
+        return self.head(self.features(X))
+
+
+def load_digits_task():
+    data = load_digit_attributes()
+    X = data.data / 16.0
+    X_train, X_test, Y_train, Y_test = train_test_split(
+        X, data.target, test_size=0.3, random_state=0
+    )
+    return dict(name="digit_attributes", model="SmallCNN", module=SmallCNN,
+                X_train=X_train, X_test=X_test, Y_train=Y_train, Y_test=Y_test,
+                eps=(0.25, 0.5), alphas={"primal": 0.1, "sae": 0.3})
+
+
+def load_yeast_task():
+    home = os.environ.get("SKARM_DATA") or DEFAULT_DATA
+    train = load_mulan("yeast", subset="train", data_home=home)
+    test = load_mulan("yeast", subset="test", data_home=home)
+    scaler = StandardScaler().fit(train.data)
+    return dict(name="yeast", model="MLP(100)", module=None,
+                X_train=scaler.transform(train.data), X_test=scaler.transform(test.data),
+                Y_train=train.target, Y_test=test.target,
+                eps=(0.5, 1.0), alphas={"primal": 1.0, "sae": 0.3})
+
+
+def bce_pgd(clf, X, Y, eps, n_steps=50):
+    """Fallback attack: L2 PGD maximising the BCE (only used without skarm.attacks)."""
+    module = clf.net_.module_
+    device = next(module.parameters()).device
+    X0 = torch.as_tensor(X, dtype=torch.float32, device=device)
+    T = torch.as_tensor(Y, dtype=torch.float32, device=device)
+    R = torch.zeros_like(X0)
+    step = 2.5 * eps / n_steps
+    for _ in range(n_steps):
+        R.requires_grad_(True)
+        loss = nn.functional.binary_cross_entropy_with_logits(module(X0 + R), T)
+        (g,) = torch.autograd.grad(loss, R)
+        with torch.no_grad():
+            R = R + step * g / g.norm(dim=1, keepdim=True).clamp_min(1e-12)
+            R = R * (eps / R.norm(dim=1, keepdim=True).clamp_min(eps))
+    return (X0 + R).detach().cpu().double().numpy()
+
+
+def f1s(Y, P):
+    return dict(micro=float(f1_score(Y, P, average="micro", zero_division=0)),
+                macro=float(f1_score(Y, P, average="macro", zero_division=0)))
+
+
+def adversarial_scores(clf, X, Y, eps_list):
+    out = {}
+    for eps in eps_list:
+        if PGDAttack is None:
+            attacks = {"pgd_bce": lambda e=eps: bce_pgd(clf, X, Y, e)}
+        else:
+            attacks = {
+                "pgd": lambda e=eps: PGDAttack(clf, eps=e, max_iter=50).fit_transform(X, Y),
+                "gase": lambda e=eps: GASEAttack(clf, eps=e).fit_transform(X, Y),
+            }
+        for name, run in attacks.items():
+            start = time.perf_counter()
+            X_adv = run()
+            seconds = time.perf_counter() - start
+            P = clf.predict(X_adv)
+            out[f"{name}@{eps:g}"] = {
+                **f1s(Y, P), "mean_flipped": float((P != Y).sum(axis=1).mean()),
+                "seconds": seconds,
+            }
+    return out
+
+
+PENALTIES = (None, "primal", "sae")
+
+
+def make_classifier(task, penalty, device, max_epochs, batch_size):
+    return ARMClassifier(
+        penalty=penalty, alpha=task["alphas"].get(penalty, 0.0), backend="torch",
+        module=task["module"], hidden_layer_sizes=(100,), max_epochs=max_epochs,
+        batch_size=batch_size, lr=1e-3, device=device, random_state=0,
+    )
+
+
+def epoch_times(task, device, batch_size, repeats=3, epochs=4):
+    """Epoch times per penalty, measured in interleaved short fits (plain, primal, sae,
+    plain, ...) so that a load change on a shared machine hits all penalties alike.
+    Returns, per penalty, the fastest and the median epoch (first epoch of a fit excluded).
+    """
+    durations = {p: [] for p in PENALTIES}
+    for _ in range(repeats):
+        for penalty in PENALTIES:
+            clf = make_classifier(task, penalty, device, epochs, batch_size)
+            clf.fit(task["X_train"], task["Y_train"])
+            durations[penalty].extend(clf.net_.history[1:, "dur"])
+    return {p: (float(np.min(d)), float(np.median(d))) for p, d in durations.items()}
+
+
+def run_task(task, device, max_epochs, n_attack, batch_size):
+    rows = []
+    times = epoch_times(task, device, batch_size)
+    plain_epoch = times[None][0]
+    for penalty in PENALTIES:
+        alpha = task["alphas"].get(penalty, 0.0)
+        clf = make_classifier(task, penalty, device, max_epochs, batch_size)
+        start = time.perf_counter()
+        clf.fit(task["X_train"], task["Y_train"])
+        fit_seconds = time.perf_counter() - start
+        epoch, epoch_median = times[penalty]
+        X_test, Y_test = task["X_test"], task["Y_test"]
+        clean = f1s(Y_test, clf.predict(X_test))
+        Xa, Ya = X_test[:n_attack], Y_test[:n_attack]
+        sae = soft_attackability(clf, Xa)
+        rows.append(dict(
+            dataset=task["name"], model=task["model"], device=device,
+            n_labels=int(Y_test.shape[1]), penalty=penalty or "none", alpha=alpha,
+            max_epochs=max_epochs, batch_size=batch_size, fit_seconds=fit_seconds,
+            epoch_seconds=epoch, epoch_seconds_median=epoch_median,
+            epoch_ratio_vs_plain=epoch / plain_epoch,
+            clean=clean, n_attacked=len(Xa),
+            mean_sae=float(np.mean(sae)), median_sae=float(np.median(sae)),
+            adversarial=adversarial_scores(clf, Xa, Ya, task["eps"]),
+        ))
+        print(f"  {task['name']} {device} {penalty or 'none'}: fit {fit_seconds:.1f}s, "
+              f"epoch {epoch * 1e3:.0f} ms ({epoch / plain_epoch:.2f}x plain)", flush=True)
+    return rows
+
+
+def markdown(rows):
+    head = ["data", "dev", "penalty", "alpha", "clean", "eps", "PGD", "PGD", "GASE", "GASE",
+            "SAE mean/median", "epoch ms", "x plain"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        adv = r["adversarial"]
+        eps = sorted({float(k.split("@")[1]) for k in adv})
+        cells = [f"{adv[k]['micro']:.3f}/{adv[k]['macro']:.3f}" if k in adv else "-"
+                 for k in (f"{a}@{e:g}" for a in ("pgd", "gase") for e in eps)]
+        lines.append("| " + " | ".join([
+            r["dataset"], r["device"], r["penalty"], f"{r['alpha']:g}",
+            f"{r['clean']['micro']:.3f}/{r['clean']['macro']:.3f}",
+            "/".join(f"{e:g}" for e in eps), *cells,
+            f"{r['mean_sae']:.3g}/{r['median_sae']:.3g}", f"{r['epoch_seconds'] * 1e3:.0f}",
+            f"{r['epoch_ratio_vs_plain']:.2f}",
+        ]) + " |")
+    return "\n".join(lines) + "\n(F1 as micro/macro; PGD and GASE at the smaller, then larger eps)"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few epochs, small attack set")
+    parser.add_argument("--device", nargs="+", default=None,
+                        help="devices to run on (default: cpu, and cuda when available)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--n-attack", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    devices = args.device or (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
+    epochs = args.epochs or (5 if args.quick else 30)
+    n_attack = args.n_attack or (100 if args.quick else 300)
+    rows = []
+    for load in (load_digits_task, load_yeast_task):
+        task = load()
+        for device in devices:
+            rows.extend(run_task(task, device, epochs, n_attack, args.batch_size))
+    result = dict(
+        benchmark="bench_deep",
+        attacks=ATTACKS,
+        note=("epoch_ratio_vs_plain: fastest epoch time (skorch's EpochTimer) over that of "
+              "the plain model (penalty none) on the same data and device, from 3 interleaved "
+              "4-epoch fits per penalty (first epoch of each excluded; the median is "
+              "epoch_seconds_median). Target: sae <= 3x at m <= 20 on "
+              "a GPU. Adversarial F1 is on the first n_attacked test instances, attacked "
+              "against the true labels within L2 eps."),
+        environment=dict(
+            skarm=skarm.__version__, torch=torch.__version__, python=platform.python_version(),
+            machine=platform.machine(), cpu_count=os.cpu_count(),
+            torch_threads=torch.get_num_threads(),
+            cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        ),
+        results=rows,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(markdown(rows))
+    print(f"Wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,394 @@
+"""What every evasion attack in skarm shares: the model interface, the targets, the checks.
+
+An attack wraps an already fitted multi-label model ``h`` and perturbs each instance ``x``
+into ``x + r`` with ``||r||_2 <= eps`` so that as many labels as possible flip. This module
+holds the estimator contract (parameters, ``fit``/``transform``/``attack``), the
+per-instance targets (reference signs, overshoot, thresholds), the batching over instances
+and the final verification: every reported flip is re-checked on the model itself with the
+returned perturbation, and the perturbation is guaranteed to lie in the ball.
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils import Bunch, check_array
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
+
+from .._decision import LinearDecision, as_linear_decision
+from ..utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    validate_data,
+)
+
+__all__ = ["BaseAttack", "DifferentiableDecision", "resolve_decision"]
+
+# Rows per task handed to joblib: small enough for a progress report on long runs, large
+# enough that the per-task overhead is negligible next to the work.
+_BATCH_SIZE = 128
+
+
+class DifferentiableDecision:
+    """The interface generic attacks need, read off a model that provides it.
+
+    ``model.decision_function(X)`` gives the scores ``h(X)`` of shape (n_samples, n_labels)
+    and ``model.input_gradients(X)`` the Jacobians ``grad_x h(X)`` of shape
+    (n_samples, n_labels, n_features), both on dense float64 X. This is what
+    :class:`skarm._decision.LinearDecision` provides for linear models and what a deep
+    backend provides through automatic differentiation.
+
+    Parameters
+    ----------
+    model : object
+        Provides ``decision_function`` and ``input_gradients``; ``n_features_in_``, when
+        present, is used to check the width of X.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.name = type(model).__name__
+
+    def check_X(self, X):
+        """Validate X (2-D, finite, numeric) and densify it: gradients act on dense input."""
+        X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
+        n_features = getattr(self.model, "n_features_in_", None)
+        if n_features is not None and X.shape[1] != n_features:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {self.name} is expecting {n_features} "
+                "features as input."
+            )
+        return X.toarray() if sp.issparse(X) else X
+
+    def decision_function(self, X):
+        """Scores of shape (n_samples, n_labels)."""
+        scores = np.asarray(self.model.decision_function(X), dtype=np.float64)
+        return scores.reshape(X.shape[0], -1)
+
+    def input_gradients(self, X):
+        """Jacobians of shape (n_samples, n_labels, n_features)."""
+        grads = np.asarray(self.model.input_gradients(X), dtype=np.float64)
+        return grads.reshape(X.shape[0], -1, X.shape[1])
+
+
+def resolve_decision(estimator, owner):
+    """The decision function of ``estimator``: exact linear, else the generic interface.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        A fitted model; a :class:`~sklearn.frozen.FrozenEstimator` is unwrapped.
+    owner : str
+        Name of the attack, for error messages.
+
+    Returns
+    -------
+    decision : LinearDecision or DifferentiableDecision
+
+    Raises
+    ------
+    NotFittedError
+        If the model is not fitted.
+    TypeError
+        If the model is neither linear in X nor exposes ``input_gradients``.
+    """
+    # FrozenEstimator (the scikit-learn way to keep a fitted model fitted through clone)
+    # delegates attributes but is not itself an OvR or a Pipeline: look through it.
+    while type(estimator).__name__ == "FrozenEstimator" and hasattr(estimator, "estimator"):
+        estimator = estimator.estimator
+    try:
+        return as_linear_decision(estimator)
+    except TypeError as linear_error:
+        if callable(getattr(estimator, "input_gradients", None)) and callable(
+            getattr(estimator, "decision_function", None)
+        ):
+            return DifferentiableDecision(estimator)
+        raise TypeError(
+            f"{owner} needs a differentiable model: one whose decision function is linear "
+            "in X, or one that provides decision_function(X) and input_gradients(X). "
+            f"{linear_error}"
+        ) from linear_error
+
+
+def check_label_indicator(y, n_samples, n_labels):
+    """Validate a {0, 1} label indicator of shape (n_samples, n_labels); float64 out."""
+    # Not shared with skarm.metrics: skarm.metrics imports the attacks, not the reverse.
+    y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+    if y.ndim == 1:
+        y = y.reshape(-1, 1)
+    check_consistent_length(np.empty(n_samples), y)
+    if y.shape[1] != n_labels:
+        raise ValueError(f"y has {y.shape[1]} label columns, but the model has {n_labels} labels.")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("y must be a {0, 1} label indicator; got other values.")
+    return y.astype(np.float64)
+
+
+def reference_signs(scores, y):
+    """Signs in {-1, +1} against which flips are counted: y if given, else the prediction.
+
+    The prediction is ``h_j(x) > 0``: a score of exactly 0 predicts the negative class, as
+    ``OneVsRestClassifier`` and ``RidgeClassifier`` do.
+    """
+    if y is not None:
+        return 2.0 * y - 1.0
+    return np.where(scores > 0, 1.0, -1.0)
+
+
+def flipped_labels(scores, signs):
+    """Labels whose prediction ``h_j > 0`` disagrees with the reference sign."""
+    return (scores > 0) != (signs > 0)
+
+
+def label_thresholds(scores, signs, overshoot):
+    """Thresholds ``tau`` such that label j is attacked when ``s_j h_j(x + r) <= tau_j``.
+
+    A label the model already gets right must be pushed ``kappa_j`` past its boundary, with
+    ``kappa_j = overshoot * max(1, |h_j(x)|)``, so that its sign really changes in floating
+    point. A label already wrong must stay at least as wrong as it is (or ``kappa_j`` past
+    the boundary, whichever is weaker): ``r = 0`` satisfies that, so labels already flipped
+    cost nothing, as ALGORITHMS.md 7.4 step 1 requires.
+
+    Returns
+    -------
+    tau : ndarray of shape (n_samples, n_labels)
+    flipped0 : ndarray of bool, shape (n_samples, n_labels)
+        The labels flipped at ``r = 0``.
+    """
+    kappa = overshoot * np.maximum(1.0, np.abs(scores))
+    flipped0 = flipped_labels(scores, signs)
+    tau = np.where(flipped0, np.maximum(-kappa, signs * scores), -kappa)
+    return tau, flipped0
+
+
+def _dense(X):
+    return X.toarray() if sp.issparse(X) else np.array(X, dtype=np.float64)
+
+
+def _into_ball(X, R, eps):
+    """``X + R`` with ``||(X + R) - X|| <= eps`` exactly as computed in floating point.
+
+    The solvers keep ``||R|| <= eps`` up to rounding; a relative shrink of 1e-12 (far below
+    the overshoot) absorbs the rounding of the norm and of the addition.
+    """
+    X = _dense(X)
+    X_adv = X + R
+    norms = np.linalg.norm(X_adv - X, axis=1)
+    over = norms > eps
+    while np.any(over):
+        R[over] *= (eps / norms[over] * (1.0 - 1e-12))[:, np.newaxis]
+        X_adv[over] = X[over] + R[over]
+        norms[over] = np.linalg.norm(X_adv[over] - X[over], axis=1)
+        over = norms > eps
+    return X_adv, norms
+
+
+class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Base class of the attacks: an evasion attack on a fitted multi-label model.
+
+    Subclasses implement ``_perturb(decision, context, X, scores, signs, tau, flipped0)``,
+    which returns the perturbations (n_samples, n_features) and the attacked label sets
+    (n_samples, n_labels) of one batch, and optionally ``_prepare(decision)`` for work shared
+    by all batches (the label Gram of a linear model).
+
+    Warning: This class should not be used directly. Use derived classes instead.
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [
+            HasMethods(["predict"]),
+            HasMethods(["decision_function", "input_gradients"]),
+        ],
+        "eps": [Interval(Real, 0, None, closed="neither")],
+        "reference": [StrOptions({"label", "prediction"})],
+        "overshoot": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self, estimator, *, eps, reference="label", overshoot=1e-6, n_jobs=None, verbose=0
+    ):
+        self.estimator = estimator
+        self.eps = eps
+        self.reference = reference
+        self.overshoot = overshoot
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the wrapped model and X; the model itself is used as it is.
+
+        Nothing is learned and nothing is cloned: the attack wraps the fitted
+        ``estimator`` and reads its decision function whenever it attacks.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Instances, to check their width against the model's.
+        y : array-like of shape (n_samples, n_labels), default=None
+            {0, 1} labels, checked if given.
+
+        Returns
+        -------
+        self : object
+            The attack.
+        """
+        decision = resolve_decision(self.estimator, type(self).__name__)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=True)
+        X = decision.check_X(X)
+        if y is not None:
+            self._check_y(decision, X, y)
+        return self
+
+    def transform(self, X):
+        """Attack the model's own predictions on X (y never reaches transform).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Instances to perturb.
+
+        Returns
+        -------
+        X_adv : ndarray of shape (n_samples, n_features)
+            Perturbed instances, dense, each within ``eps`` of its original (L2).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
+        return self._attack(X, None).X_adv
+
+    def fit_transform(self, X, y=None):
+        """Attack the true labels y (or, without y, the model's predictions).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Instances to perturb.
+        y : array-like of shape (n_samples, n_labels), default=None
+            {0, 1} labels; flips are counted against them when ``reference="label"``.
+
+        Returns
+        -------
+        X_adv : ndarray of shape (n_samples, n_features)
+            Perturbed instances, dense, each within ``eps`` of its original (L2).
+        """
+        self.fit(X, y)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
+        return self._attack(X, y).X_adv
+
+    # attack() needs no fit: it validates the parameters itself, through _fit_context.
+    @_fit_context(prefer_skip_nested_validation=True)
+    def attack(self, X, y=None):
+        """Attack X and return the perturbed data with per-instance details.
+
+        Needs no prior :meth:`fit`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Instances to perturb.
+        y : array-like of shape (n_samples, n_labels), default=None
+            {0, 1} labels. With y and ``reference="label"`` flips are counted against y
+            (labels the model already gets wrong count from the start, Eq. 1); otherwise
+            against the model's prediction on X.
+
+        Returns
+        -------
+        result : :class:`~sklearn.utils.Bunch`
+            With keys
+
+            - ``X_adv``: ndarray of shape (n_samples, n_features), the perturbed instances
+              (dense);
+            - ``n_flipped``: ndarray of shape (n_samples,), the number of labels whose
+              prediction on ``X_adv`` differs from the reference, checked on the model;
+            - ``flipped``: bool ndarray of shape (n_samples, n_labels), those labels;
+            - ``targets``: bool ndarray of shape (n_samples, n_labels), the label set the
+              attack aimed at;
+            - ``norms``: ndarray of shape (n_samples,), ``||X_adv - X||_2 <= eps``;
+            - ``reference``: ``"label"`` or ``"prediction"``, what flips were counted
+              against;
+            - ``eps``: the budget.
+        """
+        return self._attack(X, y)
+
+    def _check_y(self, decision, X, y):
+        n_labels = decision.decision_function(X[:1]).shape[1] if X.shape[0] else None
+        if n_labels is None:
+            return None
+        return check_label_indicator(y, X.shape[0], n_labels)
+
+    def _prepare(self, decision):
+        return None
+
+    def _attack(self, X, y):
+        decision = resolve_decision(self.estimator, type(self).__name__)
+        X = decision.check_X(X)
+        n_samples = X.shape[0]
+        scores = decision.decision_function(X)
+        if y is not None:
+            y = check_label_indicator(y, n_samples, scores.shape[1])
+        use_y = y is not None and self.reference == "label"
+        signs = reference_signs(scores, y if use_y else None)
+        tau, flipped0 = label_thresholds(scores, signs, self.overshoot)
+        context = self._prepare(decision)
+
+        starts = list(range(0, n_samples, _BATCH_SIZE))
+        n_jobs = effective_n_jobs(self.n_jobs) if len(starts) > 1 else 1
+        # Threads: the compiled kernels release the GIL and numpy's BLAS does too, so there
+        # is nothing to pickle and the model is shared, not copied.
+        parts = Parallel(n_jobs=n_jobs, prefer="threads", verbose=self.verbose)(
+            delayed(self._perturb)(
+                decision,
+                context,
+                X[start : start + _BATCH_SIZE],
+                scores[start : start + _BATCH_SIZE],
+                signs[start : start + _BATCH_SIZE],
+                tau[start : start + _BATCH_SIZE],
+                flipped0[start : start + _BATCH_SIZE],
+            )
+            for start in starts
+        )
+        n_features = X.shape[1]
+        m = scores.shape[1]
+        R = np.vstack([p[0] for p in parts]) if parts else np.zeros((0, n_features))
+        targets = np.vstack([p[1] for p in parts]) if parts else np.zeros((0, m), dtype=bool)
+
+        X_adv, norms = _into_ball(X, R, self.eps)
+        # The check on the model itself, with the perturbation actually returned.
+        flipped = flipped_labels(decision.decision_function(X_adv), signs)
+        n_flipped = flipped.sum(axis=1)
+        if self.verbose:
+            print(
+                f"[{type(self).__name__}] {n_samples} instances, eps={self.eps:g}: "
+                f"{n_flipped.mean() if n_samples else 0.0:.3f} labels flipped on average."
+            )
+        return Bunch(
+            X_adv=X_adv,
+            n_flipped=n_flipped,
+            flipped=flipped,
+            targets=targets,
+            norms=norms,
+            reference="label" if use_y else "prediction",
+            eps=self.eps,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = False
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+
+def is_linear(decision):
+    """True for an exact linear decision function (the Gram shortcut applies)."""
+    return isinstance(decision, LinearDecision)

@@ -1,0 +1,777 @@
+"""Compiled kernels of the attacks: the inner QP, the linear GASE greedy, the exact oracle.
+
+They live in one module on purpose: numba's on-disk cache (``cache=True``) is invalidated by
+changes to the file of the cached function only, so a kernel calling a solver defined in
+another file could keep running a stale copy of it.
+
+**The inner QP.** For a linear model ``h(x) = W x + b``, reference signs ``s`` and a label
+set T, the perturbation is
+
+    minimize (1/2) ||r||^2  subject to  s_j w_j^T r <= -mu_j  for j in T,       (P)
+
+with ``mu_j = s_j h_j(x) + kappa_j`` (ALGORITHMS.md section 7.3). Its solution is
+``r = -sum_{j in T} lambda_j s_j w_j`` with ``lambda >= 0`` the solution of the dual
+``min 1/2 l^T Q l - mu^T l`` on the label Gram ``Q = (D_s K D_s)_TT``, so only the ``|T| x |T|``
+Gram is needed, never ``d``-sized vectors.
+
+Two rescalings that leave the feasible set unchanged keep the numbers well conditioned:
+
+* each constraint is divided by ``||w_j||``, so the Gram has a unit diagonal and ``mu_j``
+  becomes the single-label cost ``mu_j / ||w_j||``;
+* all ``mu`` are divided by the attack budget eps, so a set fits the budget when its
+  normalised cost is at most 1.
+
+(P) is solved as a least-distance programme (Lawson and Hanson, "Solving Least Squares
+Problems", 1974, ch. 23): the non-negative least squares ``min_{u >= 0} ||E u - f||`` with
+``E = [G^T; mu^T]`` and ``f = e_{d+1}`` gives ``lambda = u / (1 - mu^T u)``, and
+``1 - mu^T u = 0`` certifies that (P) is infeasible (for instance two labels whose
+gradients point in opposite directions, or a zero gradient). NNLS needs ``E^T E = Q + mu mu^T``
+and ``E^T f = mu`` only, which is the Gram again. Unlike the dual itself, this stays well posed
+when ``Q`` is singular (duplicated or dependent labels).
+
+The solver is the active-set method of Lawson and Hanson. It can first try a guessed active
+set (one Cholesky solve settles the problem when the guess meets the optimality conditions)
+and can start from a known feasible point: GASE starts the problem for ``T + {j}`` from the
+solution for T, so that typically one or two Cholesky solves are needed instead of ``|T|``.
+It allocates nothing; the callers own the workspace.
+
+**GASE on a linear model** (:func:`gase_linear_kernel`) runs the greedy of ALGORITHMS.md 7.4
+per instance on the shared normalised Gram; the generic path of :mod:`._gase` uses
+:func:`candidate_costs_kernel` and :func:`set_costs_kernel` on per-instance Jacobian Grams.
+**The oracle** (:func:`exact_kernel`) enumerates label sets apriori style (7.5).
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numba
+import numpy as np
+
+__all__ = [
+    "QPWorkspace",
+    "candidate_costs_kernel",
+    "exact_kernel",
+    "gase_linear_kernel",
+    "ldp_solve",
+    "min_norm_perturbation",
+    "normalised_gram",
+    "normalised_margins",
+    "set_costs_kernel",
+]
+
+# 1 - mu^T u below this means (P) is infeasible; the cost would be above ~3e6 (in units of the
+# budget), far outside any budget, so nothing is lost by calling it infeasible.
+_INFEASIBLE_DENOM = 1e-13
+
+
+@numba.njit(cache=True, nogil=True)
+def _cholesky_solve(M, pos, p, c, L, z):  # pragma: no cover - compiled
+    """Solve ``M[pos, pos] z = c[pos]`` by Cholesky; False when not positive definite."""
+    for a in range(p):
+        ia = pos[a]
+        for b in range(a + 1):
+            ib = pos[b]
+            acc = M[ia, ib]
+            for q in range(b):
+                acc -= L[a, q] * L[b, q]
+            if a == b:
+                # A pivot this small relative to the diagonal means a column (nearly)
+                # dependent on the others: LH never needs it, so report failure.
+                if acc <= 1e-12 * M[ia, ia] or acc <= 0.0:
+                    return False
+                L[a, a] = np.sqrt(acc)
+            else:
+                L[a, b] = acc / L[b, b]
+    # Forward then backward substitution; the solution is written at z[pos[a]].
+    for a in range(p):
+        acc = c[pos[a]]
+        for q in range(a):
+            acc -= L[a, q] * z[pos[q]]
+        z[pos[a]] = acc / L[a, a]
+    for a in range(p - 1, -1, -1):
+        acc = z[pos[a]]
+        for q in range(a + 1, p):
+            acc -= L[q, a] * z[pos[q]]
+        z[pos[a]] = acc / L[a, a]
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _passive_solve(M, c, k, passive, pos, L, z):  # pragma: no cover - compiled
+    p = 0
+    for a in range(k):
+        z[a] = 0.0
+        if passive[a]:
+            pos[p] = a
+            p += 1
+    return _cholesky_solve(M, pos, p, c, L, z)
+
+
+@numba.njit(cache=True, nogil=True)
+def ldp_solve(  # pragma: no cover - compiled
+    Kt, signs, mt, idx, k, guess, u0, nu, M, L, c, u, z, w, pos, passive, excluded
+):
+    """Normalised cost of (P) for the labels ``idx[:k]``; inf when infeasible.
+
+    ``Kt`` is the unit-diagonal label Gram, ``signs`` the reference signs and ``mt`` the
+    normalised margins to close (``mu_j / (||w_j|| eps)``). On return ``nu[:k]`` holds the
+    normalised multipliers aligned with ``idx``: ``r = -eps sum_a nu_a s_a w_a / ||w_a||``.
+    ``guess[:k]`` is an active set to try first and ``u0[:k] >= 0`` the starting point of
+    the active-set iterations, in the NNLS variables ``u = nu / (1 + cost^2)`` (zero for a
+    cold start). The other arguments are workspaces.
+    """
+    cmax = 0.0
+    for a in range(k):
+        ia = idx[a]
+        c[a] = mt[ia]
+        if abs(c[a]) > cmax:
+            cmax = abs(c[a])
+    for a in range(k):
+        ia = idx[a]
+        for b in range(a + 1):
+            ib = idx[b]
+            v = signs[ia] * signs[ib] * Kt[ia, ib] + c[a] * c[b]
+            M[a, b] = v
+            M[b, a] = v
+    tol = 1e-13 * (1.0 + cmax * cmax)
+
+    solved = False
+    # Warm start: if the guessed active set meets the optimality conditions (u > 0 on it, no
+    # positive gradient off it), it is the solution.
+    n_guess = 0
+    for a in range(k):
+        passive[a] = guess[a]
+        if guess[a]:
+            n_guess += 1
+    if n_guess > 0 and _passive_solve(M, c, k, passive, pos, L, z):
+        solved = True
+        for a in range(k):
+            if passive[a] and z[a] <= 0.0:
+                solved = False
+                break
+        if solved:
+            for a in range(k):
+                if not passive[a]:
+                    g = c[a]
+                    for b in range(k):
+                        g -= M[a, b] * z[b]
+                    if g > tol:
+                        solved = False
+                        break
+        if solved:
+            for a in range(k):
+                u[a] = z[a]
+
+    if not solved:
+        # Lawson-Hanson NNLS from u0, with the support of u0 as the passive set.
+        for a in range(k):
+            u[a] = max(u0[a], 0.0)
+            passive[a] = u[a] > 0.0
+            excluded[a] = False
+        for a in range(k):
+            g = c[a]
+            for b in range(k):
+                g -= M[a, b] * u[b]
+            w[a] = g
+        for _ in range(3 * k + 3):
+            t = -1
+            best = tol
+            for a in range(k):
+                if not passive[a] and not excluded[a] and w[a] > best:
+                    best = w[a]
+                    t = a
+            if t < 0:
+                break
+            passive[t] = True
+            first = True
+            while True:
+                if not _passive_solve(M, c, k, passive, pos, L, z):
+                    # Only the column just added can break positive definiteness (the
+                    # previous passive set was PD); it is numerically dependent: drop it.
+                    passive[t] = False
+                    excluded[t] = True
+                    break
+                if first and z[t] <= 0.0:
+                    # Rounding made the new column useless; LH would cycle on it.
+                    passive[t] = False
+                    excluded[t] = True
+                    break
+                first = False
+                feasible = True
+                for a in range(k):
+                    if passive[a] and z[a] <= 0.0:
+                        feasible = False
+                        break
+                if feasible:
+                    for a in range(k):
+                        u[a] = z[a]
+                    break
+                alpha = 2.0
+                arg = -1
+                for a in range(k):
+                    if passive[a] and z[a] <= 0.0:
+                        step = u[a] / (u[a] - z[a])
+                        if step < alpha:
+                            alpha = step
+                            arg = a
+                for a in range(k):
+                    u[a] += alpha * (z[a] - u[a])
+                    if passive[a] and u[a] <= 0.0:
+                        passive[a] = False
+                        u[a] = 0.0
+                # The blocking index leaves the passive set even if rounding left it at a
+                # tiny positive value: each pass removes at least one index, so the loop
+                # ends. (No blocking index means 0/0 steps: drop every non-positive one.)
+                if arg >= 0:
+                    passive[arg] = False
+                    u[arg] = 0.0
+                else:
+                    for a in range(k):
+                        if passive[a] and not z[a] > 0.0:
+                            passive[a] = False
+                            u[a] = 0.0
+            for a in range(k):
+                g = c[a]
+                for b in range(k):
+                    g -= M[a, b] * u[b]
+                w[a] = g
+
+    denom = 1.0
+    for a in range(k):
+        denom -= c[a] * u[a]
+    if denom <= _INFEASIBLE_DENOM:
+        for a in range(k):
+            nu[a] = 0.0
+        return np.inf
+    for a in range(k):
+        nu[a] = u[a] / denom
+    cost2 = 0.0
+    for a in range(k):
+        acc = 0.0
+        ia = idx[a]
+        for b in range(k):
+            if nu[b] != 0.0:
+                ib = idx[b]
+                acc += signs[ia] * signs[ib] * Kt[ia, ib] * nu[b]
+        # Primal check: s_a w_a^T r <= -mu_a. A nearly infeasible problem can leave
+        # 1 - mu^T u just above the threshold, with a huge nu in the null space of the Gram
+        # that satisfies nothing; this catches it.
+        if acc < c[a] - 1e-9 * (1.0 + abs(c[a])):
+            for b in range(k):
+                nu[b] = 0.0
+            return np.inf
+        cost2 += nu[a] * acc
+    return np.sqrt(max(cost2, 0.0))
+
+
+class QPWorkspace:
+    """Work arrays of :func:`ldp_solve` for up to ``m`` labels (one per thread)."""
+
+    def __init__(self, m):
+        self.M = np.empty((m, m))
+        self.L = np.empty((m, m))
+        self.c = np.empty(m)
+        self.u = np.empty(m)
+        self.z = np.empty(m)
+        self.w = np.empty(m)
+        self.pos = np.empty(m, dtype=np.int64)
+        self.passive = np.empty(m, dtype=np.bool_)
+        self.excluded = np.empty(m, dtype=np.bool_)
+
+    def arrays(self):
+        return (
+            self.M,
+            self.L,
+            self.c,
+            self.u,
+            self.z,
+            self.w,
+            self.pos,
+            self.passive,
+            self.excluded,
+        )
+
+
+def min_norm_perturbation(gram, mu):
+    """Minimum-norm ``r = -sum_j lambda_j v_j`` with ``v_j^T r <= -mu_j`` for every j.
+
+    The vectors ``v_j`` (``s_j w_j`` for label j) enter through their Gram only. This is the
+    inner QP of GASE for one label set, exposed for tests.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (k, k)
+        Gram matrix ``v_i^T v_j`` (positive semi-definite).
+    mu : ndarray of shape (k,)
+        Margins to close; constraints with ``mu_j <= 0`` hold at ``r = 0``.
+
+    Returns
+    -------
+    lam : ndarray of shape (k,)
+        Dual multipliers ``lambda >= 0``; all zero when infeasible.
+    cost : float
+        ``||r||``, or inf when no perturbation satisfies all constraints.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skarm.attacks._kernels import min_norm_perturbation
+    >>> lam, cost = min_norm_perturbation(np.array([[4.0]]), np.array([1.0]))
+    >>> round(float(lam[0]), 12), round(float(cost), 12)  # r = -v / 4: v^T r = -1
+    (0.25, 0.5)
+    """
+    gram = np.asarray(gram, dtype=np.float64)
+    mu = np.asarray(mu, dtype=np.float64)
+    k = mu.shape[0]
+    lam = np.zeros(k)
+    norms = np.sqrt(np.clip(np.diag(gram), 0.0, None))
+    valid = norms > 0
+    if np.any(~valid & (mu > 0)):
+        return lam, np.inf  # a zero vector cannot close a positive margin
+    idx = np.flatnonzero(valid)
+    if idx.size == 0:
+        return lam, 0.0
+    inv = np.zeros(k)
+    inv[valid] = 1.0 / norms[valid]
+    Kt = gram * inv[:, None] * inv[None, :]
+    mt = mu * inv
+    # Normalise by the largest single-label cost, so the costs that matter are O(1).
+    scale = max(float(np.max(np.abs(mt[idx]))), np.finfo(float).tiny)
+    mt = mt / scale
+    ws = QPWorkspace(k)
+    nu = np.zeros(k)
+    guess = np.zeros(k, dtype=bool)
+    u0 = np.zeros(k)
+    cost = ldp_solve(
+        Kt, np.ones(k), mt, idx.astype(np.int64), idx.size, guess, u0, nu, *ws.arrays()
+    )
+    if not np.isfinite(cost):
+        return lam, np.inf
+    lam[idx] = scale * nu[: idx.size] * inv[idx]
+    return lam, scale * cost
+
+
+def normalised_gram(G):
+    """Unit-diagonal Gram ``G_jk / (||g_j|| ||g_k||)`` (zero rows for zero gradients).
+
+    Parameters
+    ----------
+    G : ndarray of shape (m, m) or (n, m, m)
+
+    Returns
+    -------
+    Kt : ndarray like G
+    norms : ndarray of shape (m,) or (n, m)
+        ``||g_j||``.
+    valid : ndarray of bool like norms
+        ``||g_j|| > 0``: the label can be moved at all.
+    """
+    diag = np.diagonal(G, axis1=-2, axis2=-1)
+    norms = np.sqrt(np.clip(diag, 0.0, None))
+    valid = norms > 0
+    inv = np.where(valid, 1.0 / np.where(valid, norms, 1.0), 0.0)
+    Kt = G * inv[..., :, np.newaxis] * inv[..., np.newaxis, :]
+    m = G.shape[-1]
+    eye = np.eye(m, dtype=bool)
+    Kt = np.where(eye & valid[..., np.newaxis], 1.0, Kt)
+    return Kt, norms, valid
+
+
+def normalised_margins(mu, norms, valid, eps):
+    """``mu_j / (||g_j|| eps)``: single-label costs in units of the budget.
+
+    A label with a zero gradient cannot move: +inf if it still has to (``mu_j > 0``), 0 when
+    it is already where it must be.
+    """
+    safe = np.where(valid, norms, 1.0) * eps
+    return np.where(valid, mu / safe, np.where(mu > 0, np.inf, 0.0))
+
+
+@numba.njit(cache=True, nogil=True)
+def _best_single(Kt, valid, s, mt, inT, nu):  # pragma: no cover - compiled
+    """Replace (inT, nu) by the best single-label attack when it flips more labels."""
+    m = mt.shape[0]
+    best_count = 0
+    for j in range(m):
+        if inT[j]:
+            best_count += 1
+    best_j = -1
+    for j in range(m):
+        if not valid[j] or not (0.0 < mt[j] <= 1.0):
+            continue
+        count = 0
+        for l in range(m):
+            # Label l after the single step nu_j = mt_j along label j.
+            if s[l] * s[j] * Kt[l, j] * mt[j] >= mt[l]:
+                count += 1
+        if count > best_count:
+            best_count = count
+            best_j = j
+    if best_j >= 0:
+        j = best_j
+        for l in range(m):
+            inT[l] = s[l] * s[j] * Kt[l, j] * mt[j] >= mt[l]
+            nu[l] = 0.0
+        nu[j] = mt[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def _solve_with(
+    Kt, valid, s, mt, inT, nu, shrink, j, idx, guess, nu_k, out, ws
+):  # pragma: no cover
+    """Cost of T + {j}; its multipliers (over all labels) go to ``out``.
+
+    ``nu`` is the solution for T. With ``shrink = 1 / (1 + cost(T)^2) > 0`` it is optimal
+    for T, and the solver starts from it; with 0, its support plus j is only a guess.
+    """
+    M, L, c, u, z, w, pos, passive, excluded, u0 = ws
+    m = mt.shape[0]
+    k = 0
+    for l in range(m):
+        if inT[l] and valid[l]:
+            idx[k] = l
+            guess[k] = shrink == 0.0 and nu[l] > 0.0
+            u0[k] = shrink * nu[l]
+            k += 1
+    idx[k] = j
+    guess[k] = shrink == 0.0
+    u0[k] = 0.0
+    k += 1
+    cost = ldp_solve(Kt, s, mt, idx, k, guess, u0, nu_k, M, L, c, u, z, w, pos, passive, excluded)
+    for l in range(m):
+        out[l] = 0.0
+    for a in range(k):
+        out[idx[a]] = nu_k[a]
+    return cost
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_free_labels(Kt, s, mt, nu, inT, qnu):  # pragma: no cover - compiled
+    """Add every label the perturbation ``nu`` already pushes past its threshold."""
+    m = mt.shape[0]
+    for l in range(m):
+        qnu[l] = 0.0
+    for a in range(m):
+        if nu[a] != 0.0:
+            for l in range(m):
+                qnu[l] += s[l] * s[a] * Kt[l, a] * nu[a]
+    for l in range(m):
+        if not inT[l] and qnu[l] >= mt[l]:
+            inT[l] = True
+
+
+@numba.njit(cache=True, nogil=True)
+def gase_linear_kernel(Kt, valid, S, Mt, T0, exact, n_retry, T_out, nu_out):  # pragma: no cover
+    n, m = Mt.shape
+    ws = (
+        np.empty((m, m)),
+        np.empty((m, m)),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m, dtype=np.int64),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m),
+    )
+    idx = np.empty(m, dtype=np.int64)
+    guess = np.empty(m, dtype=np.bool_)
+    nu_k = np.empty(m)
+    lb = np.empty(m)
+    est = np.empty(m)
+    fresh = np.empty(m, dtype=np.bool_)
+    alive = np.empty(m, dtype=np.bool_)
+    cand_nu = np.empty((m, m))
+    qnu = np.empty(m)
+    for b in range(n):
+        s = S[b]
+        mt = Mt[b]
+        inT = T_out[b]
+        nu = nu_out[b]
+        for j in range(m):
+            inT[j] = T0[b, j]
+            nu[j] = 0.0
+        _add_free_labels(Kt, s, mt, nu, inT, qnu)
+        cost_T = 0.0
+        shrink = 1.0  # nu = 0 is optimal for T0: every label in it is satisfied at r = 0
+        for j in range(m):
+            alive[j] = valid[j] and not inT[j] and mt[j] <= 1.0
+            lb[j] = mt[j]  # the single-label cost: a lower bound on cost(T + {j})
+            fresh[j] = False
+        while True:
+            accepted = -1
+            if exact:
+                # Lazy argmin of cost(T + {j}), ties to the lowest index: re-solve the label
+                # with the smallest bound until the smallest bound is an up-to-date cost.
+                while True:
+                    j = -1
+                    for l in range(m):
+                        if alive[l] and (j < 0 or lb[l] < lb[j]):
+                            j = l
+                    if j < 0 or lb[j] > 1.0:
+                        break
+                    if fresh[j]:
+                        accepted = j
+                        break
+                    cost = _solve_with(
+                        Kt, valid, s, mt, inT, nu, shrink, j, idx, guess, nu_k, cand_nu[j], ws
+                    )
+                    lb[j] = cost
+                    fresh[j] = True
+                    if cost > 1.0:
+                        alive[j] = False  # costs only grow with T: it never fits again
+            else:
+                # First-order estimate: distance from the current point to label j's
+                # threshold along its own gradient, plus the cost so far.
+                n_alive = 0
+                for l in range(m):
+                    if alive[l]:
+                        est[l] = cost_T + max(0.0, mt[l] - qnu[l])
+                        n_alive += 1
+                for _ in range(min(n_retry + 1, n_alive)):
+                    j = -1
+                    for l in range(m):
+                        if alive[l] and (j < 0 or est[l] < est[j]):
+                            j = l
+                    cost = _solve_with(
+                        Kt, valid, s, mt, inT, nu, shrink, j, idx, guess, nu_k, cand_nu[j], ws
+                    )
+                    alive[j] = False
+                    if cost <= 1.0:
+                        lb[j] = cost
+                        accepted = j
+                        break
+            if accepted < 0:
+                break
+            for l in range(m):
+                nu[l] = cand_nu[accepted, l]
+                fresh[l] = False
+            inT[accepted] = True
+            alive[accepted] = False
+            cost_T = lb[accepted]
+            shrink = 1.0 / (1.0 + cost_T * cost_T)
+            _add_free_labels(Kt, s, mt, nu, inT, qnu)
+            for l in range(m):
+                if inT[l]:
+                    alive[l] = False
+                elif alive[l]:
+                    # Weak duality with the multipliers of T plus the best step along label
+                    # l alone: cost(T + {l})^2 >= cost(T)^2 + gap_l^2, where gap_l is the
+                    # distance from the current point to label l's half-space. Tighter than
+                    # last round's cost, and free.
+                    gap = max(0.0, mt[l] - qnu[l])
+                    bound = np.sqrt(cost_T * cost_T + gap * gap)
+                    if bound > lb[l]:
+                        lb[l] = bound
+                    if lb[l] > 1.0:
+                        alive[l] = False
+        _best_single(Kt, valid, s, mt, inT, nu)
+
+
+@numba.njit(cache=True, nogil=True)
+def candidate_costs_kernel(Kt, valid, S, Mt, inT, nu_prev, costs, nus):  # pragma: no cover
+    n, m = Mt.shape
+    ws = (
+        np.empty((m, m)),
+        np.empty((m, m)),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m, dtype=np.int64),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m),
+    )
+    idx = np.empty(m, dtype=np.int64)
+    guess = np.empty(m, dtype=np.bool_)
+    nu_k = np.empty(m)
+    for b in range(n):
+        for j in range(m):
+            costs[b, j] = np.inf
+            if valid[b, j] and not inT[b, j]:
+                costs[b, j] = _solve_with(
+                    Kt[b],
+                    valid[b],
+                    S[b],
+                    Mt[b],
+                    inT[b],
+                    nu_prev[b],
+                    0.0,  # the linearisation moved: nu_prev is only a guess
+                    j,
+                    idx,
+                    guess,
+                    nu_k,
+                    nus[b, j],
+                    ws,
+                )
+
+
+@numba.njit(cache=True, nogil=True)
+def set_costs_kernel(Kt, valid, S, Mt, sets, nu_prev, costs, nus):  # pragma: no cover
+    n, m = Mt.shape
+    ws = (
+        np.empty((m, m)),
+        np.empty((m, m)),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m, dtype=np.int64),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m),
+    )
+    idx = np.empty(m, dtype=np.int64)
+    guess = np.empty(m, dtype=np.bool_)
+    nu_k = np.empty(m)
+    for b in range(n):
+        M, L, c, u, z, w, pos, passive, excluded, u0 = ws
+        k = 0
+        for l in range(m):
+            nus[b, l] = 0.0
+            if sets[b, l]:
+                if valid[b, l]:
+                    idx[k] = l
+                    guess[k] = nu_prev[b, l] > 0.0
+                    u0[k] = 0.0
+                    k += 1
+                elif Mt[b, l] > 0.0:
+                    k = -1  # a label that cannot move but has to
+                    break
+        if k < 0:
+            costs[b] = np.inf
+            continue
+        costs[b] = ldp_solve(
+            Kt[b],
+            S[b],
+            Mt[b],
+            idx,
+            k,
+            guess,
+            u0,
+            nu_k,
+            M,
+            L,
+            c,
+            u,
+            z,
+            w,
+            pos,
+            passive,
+            excluded,
+        )
+        for a in range(k):
+            nus[b, idx[a]] = nu_k[a]
+
+
+@numba.njit(cache=True, nogil=True)
+def _popcount(x):  # pragma: no cover - compiled
+    count = 0
+    while x:
+        count += x & 1
+        x >>= 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def exact_kernel(Kt, valid, S, Mt, T_out, nu_out):  # pragma: no cover - compiled
+    n, m = Mt.shape
+    n_sets = 1 << m
+    feasible = np.zeros(n_sets, dtype=np.bool_)
+    level = np.empty(n_sets, dtype=np.int64)
+    next_level = np.empty(n_sets, dtype=np.int64)
+    ws = (
+        np.empty((m, m)),
+        np.empty((m, m)),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m, dtype=np.int64),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m),
+    )
+    M, L, c, u, z, w, pos, passive, excluded, u0 = ws
+    idx = np.empty(m, dtype=np.int64)
+    guess = np.empty(m, dtype=np.bool_)
+    nu_k = np.empty(m)
+    for b in range(n):
+        s = S[b]
+        mt = Mt[b]
+        for q in range(n_sets):
+            feasible[q] = False
+        feasible[0] = True
+        level[0] = 0
+        n_cur = 1
+        best = 0
+        for l in range(m):
+            nu_out[b, l] = 0.0
+        for _size in range(1, m + 1):
+            n_next = 0
+            for p in range(n_cur):
+                base = level[p]
+                top = -1
+                for i in range(m):
+                    if (base >> i) & 1:
+                        top = i
+                for j in range(top + 1, m):
+                    cand = base | (1 << j)
+                    ok = True
+                    for i in range(m):
+                        if (cand >> i) & 1 and not feasible[cand ^ (1 << i)]:
+                            ok = False
+                            break
+                    if not ok:
+                        continue
+                    k = 0
+                    for i in range(m):
+                        if (cand >> i) & 1:
+                            if valid[i]:
+                                idx[k] = i
+                                # Try "all constraints active" first (the ML-DeepFool step).
+                                guess[k] = True
+                                u0[k] = 0.0
+                                k += 1
+                            elif mt[i] > 0.0:
+                                ok = False  # cannot move, yet has to
+                    if not ok:
+                        continue
+                    cost = ldp_solve(
+                        Kt,
+                        s,
+                        mt,
+                        idx,
+                        k,
+                        guess,
+                        u0,
+                        nu_k,
+                        M,
+                        L,
+                        c,
+                        u,
+                        z,
+                        w,
+                        pos,
+                        passive,
+                        excluded,
+                    )
+                    if cost <= 1.0:
+                        feasible[cand] = True
+                        next_level[n_next] = cand
+                        n_next += 1
+                        if best == 0 or _size > _popcount(best):
+                            best = cand
+                            for l in range(m):
+                                nu_out[b, l] = 0.0
+                            for a in range(k):
+                                nu_out[b, idx[a]] = nu_k[a]
+            if n_next == 0:
+                break
+            for p in range(n_next):
+                level[p] = next_level[p]
+            n_cur = n_next
+        for l in range(m):
+            T_out[b, l] = (best >> l) & 1 == 1

@@ -1,0 +1,196 @@
+"""The decision function of a fitted torch network, seen through what skarm's metrics need.
+
+:class:`DeepDecision` is the deep twin of :class:`skarm._decision.LinearDecision`: scores,
+per-instance input gradients (Jacobians with :mod:`torch.func`, batched) and their Gram, on
+numpy float64 arrays, whatever device the network lives on. ``soft_attackability``,
+``sae_score``, ``alignment_score`` and the attacks get it from a torch-backend estimator's
+``_skarm_decision()``.
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils.validation import check_array
+
+from ._modules import last_linear_layer, parameter_dtype
+from ._penalties import input_jacobian
+
+__all__ = ["DeepDecision"]
+
+# Floats of Jacobian held at once when computing input gradients batch by batch
+# (2^24 float32 = 64 MiB, plus the same again for the Gram's inputs).
+_JACOBIAN_BUDGET = 2**24
+
+
+class DeepDecision:
+    """Scores and input gradients of a torch module ``h: R^d -> R^m``.
+
+    The module is used as it is, in evaluation mode (set here, once), so its dropout and
+    batch statistics are those of prediction. Every method takes X already validated by
+    :meth:`check_X` (dense float64) and returns numpy float64 arrays; computations run on
+    ``device`` in the module's own dtype, in batches.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Maps a (B, d) tensor to (B, m) logits.
+    n_features : int
+        Input width d.
+    n_labels : int
+        Number of labels m.
+    device : str or torch.device, default="cpu"
+        Where the module lives.
+    batch_size : int, default=1024
+        Instances per forward pass in :meth:`decision_function`; Jacobians use smaller
+        batches, sized to hold about 16M floats.
+    name : str, default="estimator"
+        Name of the model it was read from, for error messages.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (n_labels, n_hidden)
+        Weight ``W`` of the last linear layer ``h(x) = W Rep(x) + b``: the rows
+        :func:`skarm.metrics.alignment_score` compares (paper, section 10: "for a DNN it is
+        computed from the final linear layer"). It lives in the representation space, not in
+        the input space, so unlike ``LinearDecision.coef`` it is not the input gradient.
+    intercept : ndarray of shape (n_labels,)
+        Bias ``b`` of that layer (zeros when it has none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skarm.deep import MLP, DeepDecision
+    >>> decision = DeepDecision(MLP(4, 3, hidden_layer_sizes=(8,)), n_features=4, n_labels=3)
+    >>> X = decision.check_X(np.ones((5, 4)))
+    >>> decision.decision_function(X).shape, decision.input_gradients(X).shape
+    ((5, 3), (5, 3, 4))
+    >>> decision.gradient_gram(X).shape
+    (5, 3, 3)
+    """
+
+    def __init__(
+        self, module, *, n_features, n_labels, device="cpu", batch_size=1024, name="estimator"
+    ):
+        self.module = module.eval()
+        self.n_features = int(n_features)
+        self.n_labels = int(n_labels)
+        self.device = torch.device(device)
+        self.batch_size = int(batch_size)
+        self.name = name
+        self.dtype = parameter_dtype(module)
+        self._use_func = True
+
+    # ------------------------------------------------------------------ last layer
+    def _last_layer(self):
+        layer = last_linear_layer(self.module, self.n_labels)
+        if layer is None:
+            raise TypeError(
+                f"The module of {self.name} has no torch.nn.Linear layer with "
+                f"{self.n_labels} outputs, so it has no last-layer label weights W "
+                "(needed by alignment_score and by the primal, l2 and nuclear penalties)."
+            )
+        return layer
+
+    @property
+    def coef(self):
+        return self._last_layer().weight.detach().to("cpu", torch.float64).numpy()
+
+    @property
+    def intercept(self):
+        layer = self._last_layer()
+        if layer.bias is None:
+            return np.zeros(self.n_labels)
+        return layer.bias.detach().to("cpu", torch.float64).numpy()
+
+    # ------------------------------------------------------------------ data
+    def check_X(self, X):
+        """Validate X for this model: 2-D, finite, numeric, right width; densified."""
+        X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
+        if X.shape[1] != self.n_features:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {self.name} is expecting "
+                f"{self.n_features} features as input."
+            )
+        return X.toarray() if sp.issparse(X) else X
+
+    def _tensor(self, X):
+        return torch.as_tensor(np.asarray(X), device=self.device).to(self.dtype)
+
+    @staticmethod
+    def _numpy(tensor):
+        return tensor.detach().to("cpu", torch.float64).numpy()
+
+    def _rows(self, n_per_row):
+        """Instances per batch so that a batch holds about ``_JACOBIAN_BUDGET`` floats."""
+        return int(max(1, min(self.batch_size, _JACOBIAN_BUDGET // max(1, n_per_row))))
+
+    # ------------------------------------------------------------------ scores
+    def decision_function(self, X):
+        """Logits ``h(X)`` of shape (n_samples, n_labels); X must be validated."""
+        out = np.empty((X.shape[0], self.n_labels))
+        with torch.no_grad():
+            for start in range(0, X.shape[0], self.batch_size):
+                stop = start + self.batch_size
+                out[start:stop] = self._numpy(self.module(self._tensor(X[start:stop])))
+        return out
+
+    # ------------------------------------------------------------------ gradients
+    def _jacobian_func(self, Xb):
+        """``vmap(jacrev(h))``: one instance at a time as the module sees a batch of 1."""
+        module = self.module
+
+        def h(x):
+            return module(x.unsqueeze(0)).squeeze(0)
+
+        return torch.func.vmap(torch.func.jacrev(h))(Xb)
+
+    def _jacobian_autograd(self, Xb):
+        with torch.enable_grad():
+            Xb = Xb.detach().requires_grad_(True)
+            return input_jacobian(self.module(Xb), Xb)
+
+    def _jacobian(self, Xb):
+        if self._use_func:
+            try:
+                with torch.no_grad():
+                    return self._jacobian_func(Xb)
+            except (RuntimeError, NotImplementedError):
+                # An operation torch.func cannot transform (in-place on an input, .item(),
+                # ...): fall back to plain autograd, exact in evaluation mode.
+                self._use_func = False
+        return self._jacobian_autograd(Xb)
+
+    def _jacobian_batches(self, X):
+        step = self._rows(self.n_labels * self.n_features)
+        for start in range(0, X.shape[0], step):
+            stop = start + step
+            J = self._jacobian(self._tensor(X[start:stop]))
+            yield start, stop, J.reshape(J.shape[0], self.n_labels, -1)
+
+    def input_gradients(self, X):
+        """Jacobians ``grad_x h(x)`` of shape (n_samples, n_labels, n_features)."""
+        out = np.empty((X.shape[0], self.n_labels, self.n_features))
+        for start, stop, J in self._jacobian_batches(X):
+            out[start:stop] = self._numpy(J)
+        return out
+
+    def gradient_gram(self, X):
+        """Per-instance Gram ``J J^T`` of the input gradients, (n_samples, m, m).
+
+        Computed batch by batch on the module's device; the (n, m, d) Jacobian is never
+        held whole.
+        """
+        out = np.empty((X.shape[0], self.n_labels, self.n_labels))
+        for start, stop, J in self._jacobian_batches(X):
+            J = J.to(torch.float64)
+            out[start:stop] = self._numpy(J @ J.transpose(1, 2))
+        return out
+
+    def __repr__(self):
+        return (
+            f"DeepDecision({type(self.module).__name__}, n_features={self.n_features}, "
+            f"n_labels={self.n_labels}, device={str(self.device)!r})"
+        )

@@ -1,0 +1,90 @@
+"""torch modules of the deep backend: the default MLP and the search for the last layer."""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Integral
+
+import torch
+from torch import nn
+
+__all__ = ["MLP", "last_linear_layer"]
+
+
+class MLP(nn.Module):
+    """Fully connected ReLU network mapping X to one logit per label.
+
+    The default ``module`` of ``ARMClassifier(backend="torch")``: ``h(x) = W Rep(x) + b``,
+    where ``Rep`` is the stack of hidden layers and ``(W, b)`` the last :class:`torch.nn.Linear`,
+    the layer on which the "primal", "l2" and "nuclear" penalties act.
+
+    Parameters
+    ----------
+    n_features : int
+        Input width d.
+    n_labels : int
+        Number of logits m.
+    hidden_layer_sizes : sequence of int, default=(100,)
+        Widths of the hidden layers; empty for a linear model ``h(x) = W x + b``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skarm.deep import MLP
+    >>> MLP(4, 3, hidden_layer_sizes=(8,))(torch.zeros(2, 4)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, n_features, n_labels, hidden_layer_sizes=(100,)):
+        super().__init__()
+        sizes = [n_features, *hidden_layer_sizes]
+        for size in sizes + [n_labels]:
+            if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
+                raise ValueError(
+                    "The layer sizes of MLP must be positive integers; got "
+                    f"n_features={n_features!r}, hidden_layer_sizes={hidden_layer_sizes!r}, "
+                    f"n_labels={n_labels!r}."
+                )
+        layers = []
+        for width_in, width_out in zip(sizes[:-1], sizes[1:], strict=True):
+            layers += [nn.Linear(width_in, width_out), nn.ReLU()]
+        self.hidden = nn.Sequential(*layers)
+        self.output = nn.Linear(sizes[-1], n_labels)
+
+    def forward(self, X):
+        return self.output(self.hidden(X))
+
+
+def last_linear_layer(module, n_labels=None):
+    """The last :class:`torch.nn.Linear` of ``module`` (in registration order).
+
+    This is the layer ``h(x) = W Rep(x) + b`` of the paper: the "primal", "l2" and "nuclear"
+    penalties act on its weight, and :func:`skarm.metrics.alignment_score` reads it.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network.
+    n_labels : int, default=None
+        If given, the layer must have this many outputs.
+
+    Returns
+    -------
+    layer : torch.nn.Linear or None
+        None when the module has no such layer.
+    """
+    found = None
+    for sub in module.modules():
+        if isinstance(sub, nn.Linear):
+            found = sub
+    if found is not None and n_labels is not None and found.out_features != n_labels:
+        return None
+    return found
+
+
+def parameter_dtype(module):
+    """Floating dtype of the module's parameters (float32 when it has none)."""
+    for param in module.parameters():
+        if param.is_floating_point():
+            return param.dtype
+    return torch.get_default_dtype()

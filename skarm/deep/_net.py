@@ -1,0 +1,220 @@
+"""The skorch net that trains a torch module with an ARM penalty.
+
+:class:`ARMNet` is a :class:`skorch.NeuralNet` with the few overrides multi-label ARM
+training needs, following skorch's customisation points (``get_loss``,
+``train_step_single``, ``validation_step``) rather than a loop of its own:
+
+* the loss is BCE-with-logits on float {0, 1} targets, summed over labels (or averaged,
+  ``loss_reduction="mean"``) and averaged over the batch, plus ``alpha * R`` from
+  :func:`skarm.deep._penalties.arm_penalty`;
+* for the input-gradient penalties ("sae", "single") the batch is given
+  ``requires_grad=True`` before the forward pass, so the penalty differentiates the
+  network's own input gradients (double backprop); the validation loss includes the penalty
+  too (computed with gradients enabled, without the double-backprop graph);
+* ``predict_proba`` is the per-label sigmoid and ``predict`` thresholds the logits at 0
+  (skorch's defaults would return a 2-column binary probability and no threshold);
+* no validation split unless one is asked for, and then a non-stratified one (stratifying
+  on a 2-D indicator is not defined); training batches are shuffled.
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
+
+from ._modules import last_linear_layer
+from ._penalties import INPUT_GRADIENT_PENALTIES, LAST_LAYER_PENALTIES, arm_penalty
+
+__all__ = ["ARMNet"]
+
+_CONVOLUTIONS = (
+    torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d,
+    torch.nn.ConvTranspose1d, torch.nn.ConvTranspose2d, torch.nn.ConvTranspose3d,
+)
+
+
+class ARMNet(NeuralNet):
+    """skorch net for multi-label logits trained with BCE plus an ARM penalty.
+
+    Built by ``ARMClassifier.fit`` when ``backend="torch"`` (its ``net_`` attribute); usable
+    on its own as any skorch net. Parameters not listed are :class:`skorch.NeuralNet`'s.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        Maps a batch of X to (B, m) logits.
+    criterion : torch criterion class, default=torch.nn.BCEWithLogitsLoss
+        Built with ``reduction="none"`` (when it is the default) so that the loss can be
+        reduced as ``loss_reduction`` says.
+    penalty : {None, "l2", "nuclear", "single", "primal", "sae"}, default=None
+        The ARM penalty R.
+    alpha : float, default=0.0
+        Weight of the penalty (the paper's lambda).
+    margin_floor : float, default=0.01
+        The paper's alpha in Eq. 13-16 ("sae" and "single").
+    loss_reduction : {"sum", "mean"}, default="sum"
+        Sum the per-label BCE over labels or average it; either way it is averaged over the
+        batch.
+    train_split : callable or None, default=None
+        skorch's validation split; None trains on all the data.
+    input_jacobian : {"auto", "batched", "loop"}, default="auto"
+        How "sae" and "single" take the m input gradients of a batch: one vmapped backward
+        pass ("batched") or m backward passes ("loop"). "auto" loops on the CPU for modules
+        with convolutions (PyTorch's vmap of the convolution backward is slower there than
+        the loop) and batches otherwise. A fixed rule, not a timing, so that training stays
+        deterministic.
+    **kwargs
+        Passed to :class:`skorch.NeuralNet`; ``iterator_train__shuffle`` defaults to True.
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        criterion=torch.nn.BCEWithLogitsLoss,
+        penalty=None,
+        alpha=0.0,
+        margin_floor=0.01,
+        loss_reduction="sum",
+        train_split=None,
+        input_jacobian="auto",
+        **kwargs,
+    ):
+        if criterion is torch.nn.BCEWithLogitsLoss:
+            kwargs.setdefault("criterion__reduction", "none")
+        kwargs.setdefault("iterator_train__shuffle", True)
+        super().__init__(module, *args, criterion=criterion, train_split=train_split, **kwargs)
+        self.penalty = penalty
+        self.alpha = alpha
+        self.margin_floor = margin_floor
+        self.loss_reduction = loss_reduction
+        self.input_jacobian = input_jacobian
+
+    # ------------------------------------------------------------------ helpers
+    def _needs_input_gradients(self):
+        return self.penalty in INPUT_GRADIENT_PENALTIES and self.alpha != 0
+
+    def _input_batch(self, Xi):
+        """The batch as a tensor on the device, a leaf requiring grad when the penalty needs it."""
+        if not self._needs_input_gradients():
+            return Xi
+        if not isinstance(Xi, torch.Tensor | np.ndarray):
+            raise TypeError(
+                f'penalty="{self.penalty}" differentiates the input, so X must be an array or '
+                f"a tensor; got a batch of type {type(Xi).__name__}."
+            )
+        Xi = to_tensor(Xi, device=self.device)
+        if not Xi.is_floating_point():
+            Xi = Xi.to(torch.get_default_dtype())
+        return Xi.detach().requires_grad_(True)
+
+    def _batched_jacobian(self):
+        if self.input_jacobian != "auto":
+            return self.input_jacobian == "batched"
+        on_cpu = torch.device(self.device).type == "cpu"
+        has_conv = any(isinstance(sub, _CONVOLUTIONS) for sub in self.module_.modules())
+        return not (on_cpu and has_conv)
+
+    def last_layer_weight(self):
+        """Weight of the module's last ``torch.nn.Linear`` (the W of ``W Rep(x) + b``)."""
+        layer = last_linear_layer(self.module_)
+        if layer is None:
+            raise TypeError(
+                f'penalty="{self.penalty}" acts on the last linear layer, but the module '
+                f"{type(self.module_).__name__} has no torch.nn.Linear layer."
+            )
+        return layer.weight
+
+    # ------------------------------------------------------------------ loss
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """BCE-with-logits (reduced per ``loss_reduction``) plus ``alpha * R``.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor of shape (B, m)
+            Logits.
+        y_true : torch.Tensor of shape (B, m)
+            {0, 1} targets.
+        X : torch.Tensor, default=None
+            The batch the logits came from (with ``requires_grad=True`` for "sae" and
+            "single").
+        training : bool, default=False
+            Whether the loss will be differentiated (builds the double-backprop graph).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar.
+        """
+        y_true = to_tensor(y_true, device=self.device).to(y_pred.dtype)
+        loss = self.criterion_(y_pred, y_true)
+        if loss.ndim:
+            loss = loss.sum(dim=-1).mean() if self.loss_reduction == "sum" else loss.mean()
+        if self.penalty is None or self.alpha == 0:
+            return loss
+        penalty = arm_penalty(
+            self.penalty,
+            logits=y_pred,
+            y_signed=2.0 * y_true - 1.0,
+            alpha=self.alpha,
+            margin_floor=self.margin_floor,
+            X=X if self._needs_input_gradients() else None,
+            weight=self.last_layer_weight() if self.penalty in LAST_LAYER_PENALTIES else None,
+            create_graph=training,
+            batched_jacobian=self._batched_jacobian(),
+        )
+        return loss + penalty
+
+    # ------------------------------------------------------------------ steps
+    def train_step_single(self, batch, **fit_params):
+        """Forward, loss (with the penalty) and backward for one training batch."""
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        Xi = self._input_batch(Xi)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        """Validation loss, penalty included (input gradients need autograd on)."""
+        self._set_training(False)
+        Xi, yi = unpack_data(batch)
+        with torch.set_grad_enabled(self._needs_input_gradients()):
+            Xi = self._input_batch(Xi)
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=False)
+        return {"loss": loss.detach(), "y_pred": y_pred.detach()}
+
+    # ------------------------------------------------------------------ prediction
+    def predict_proba(self, X):
+        """Per-label probabilities ``sigmoid(h(X))``, shape (n_samples, n_labels).
+
+        Parameters
+        ----------
+        X : input data
+            Anything skorch accepts.
+
+        Returns
+        -------
+        y_proba : ndarray of shape (n_samples, n_labels)
+        """
+        return torch.sigmoid(self.forward(X)).numpy()
+
+    def predict(self, X):
+        """Per-label {0, 1} predictions ``h_j(x) > 0``, shape (n_samples, n_labels).
+
+        Parameters
+        ----------
+        X : input data
+            Anything skorch accepts.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_labels)
+        """
+        return (self.forward(X) > 0).numpy().astype(np.int64)

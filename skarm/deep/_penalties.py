@@ -1,0 +1,237 @@
+"""The ARM penalties on a torch network, for one batch (ALGORITHMS.md sections 3-6).
+
+For logits ``h(x) = W Rep(x) + b`` of a batch of B instances with labels ``y`` in
+{-1, +1}^(B x m), ``alpha * R`` is (the paper's lambda is ``alpha``, its alpha is
+``margin_floor``):
+
+* ``"l2"``      ``||W||_F^2`` of the last linear layer
+* ``"nuclear"`` ``||W||_*`` of the last linear layer (subgradient through torch's SVD)
+* ``"primal"``  ``(1/B) sum_i max_S ||sum_{j in S} y_ij w_j||`` on the last linear layer
+* ``"single"``  ``(1/B) sum_i sum_k c_ik ||grad_x h_k(x_i)||``                     (Eq. 16)
+* ``"sae"``     ``(1/B) sum_i max_S ||sum_{j in S} -y_ij c_ij grad_x h_j(x_i)||``    (Eq. 14-15)
+
+with ``c_ij = min(exp(-y_ij h_j(x_i)), 1/margin_floor)``: the same scaling as the linear
+backend's :class:`skarm.linear._objective.Objective`, so that with a single linear layer the
+two backends give the same values and gradients.
+
+"single" and "sae" use the input gradients of the network's own forward pass, taken with
+``create_graph=True`` (double backprop), so the penalty reaches every layer. The label set
+of "sae" and "primal" is chosen without gradient by the one greedy search,
+:func:`skarm._greedy.greedy_subset_norm`, on the (B, m, m) Gram moved to the CPU, then used
+as a constant mask (the Danskin-style subgradient of section 3.3).
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from .._greedy import greedy_subset_norm
+
+__all__ = [
+    "INPUT_GRADIENT_PENALTIES",
+    "LAST_LAYER_PENALTIES",
+    "arm_penalty",
+    "arm_sae_label_weights",
+    "input_jacobian",
+]
+
+INPUT_GRADIENT_PENALTIES = ("single", "sae")
+LAST_LAYER_PENALTIES = ("l2", "nuclear", "primal")
+
+
+def arm_sae_label_weights(scores, y_signed, margin_floor):
+    """Signed ARM-SAE weights ``-y_j / max(exp(y_j h_j), alpha)``: the torch twin.
+
+    Same values, cap and derivative as :func:`skarm._sae.arm_sae_label_weights` (the
+    derivative in h is 0 where the cap is active), differentiable through ``scores``.
+
+    Parameters
+    ----------
+    scores : torch.Tensor of shape (n_samples, n_labels)
+        Logits ``h(x)``.
+    y_signed : torch.Tensor of shape (n_samples, n_labels)
+        Labels in {-1, +1}.
+    margin_floor : float
+        The paper's alpha: the weight is capped at ``1 / margin_floor``.
+
+    Returns
+    -------
+    weights : torch.Tensor of shape (n_samples, n_labels)
+        ``-y_j c_j`` with ``c_j = min(exp(-y_j h_j), 1 / margin_floor)``.
+    capped : torch.Tensor of bool, shape (n_samples, n_labels)
+        Where the cap is active (``y_j h_j < ln(margin_floor)``).
+    """
+    log_floor = math.log(margin_floor)
+    margins = y_signed * scores
+    capped = margins < log_floor
+    return -y_signed * torch.exp(-torch.clamp(margins, min=log_floor)), capped
+
+
+def _safe_norm(U):
+    """Row norms of a 2-D tensor, with the subgradient 0 at 0 (also in double backprop)."""
+    sq = (U * U).sum(dim=1)
+    positive = sq > 0
+    root = torch.sqrt(torch.where(positive, sq, torch.ones_like(sq)))
+    return torch.where(positive, root, torch.zeros_like(sq))
+
+
+def input_jacobian(logits, X, *, create_graph=False, batched=True):
+    """Input gradients ``grad_x h_j(x_i)`` of a forward pass already computed from X.
+
+    One batched backward pass (``is_grads_batched``, a vmap over the backward), or m
+    backward passes (``batched=False``, and where an operation of the module has no
+    batching rule). Instances are assumed independent in the forward pass (no batch
+    statistics, as BatchNorm computes in training mode: there the gradients include the
+    coupling between instances).
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (B, m)
+        ``h(X)``, computed with gradient from X.
+    X : torch.Tensor of shape (B, ...)
+        The batch, with ``requires_grad=True``.
+    create_graph : bool, default=False
+        Keep the graph of the gradients, to differentiate them (double backprop).
+    batched : bool, default=True
+        One vmapped backward pass rather than a loop of m. Faster for fully connected
+        networks and on GPUs; on CPUs, PyTorch's vmap of the convolution backward is slower
+        than the loop (2.5x on the benchmark's CNN).
+
+    Returns
+    -------
+    J : torch.Tensor of shape (B, m, n_inputs)
+        One row per label, X flattened per instance.
+    """
+    n_samples, n_labels = logits.shape
+    eye = torch.eye(n_labels, dtype=logits.dtype, device=logits.device)
+    J = None
+    if batched:
+        try:
+            with warnings.catch_warnings():
+                # vmap's note that an operation falls back to a slow loop.
+                warnings.filterwarnings("ignore", message=".*performance drop.*")
+                (J,) = torch.autograd.grad(
+                    logits,
+                    X,
+                    grad_outputs=eye[:, None, :].expand(n_labels, n_samples, n_labels),
+                    retain_graph=True,
+                    create_graph=create_graph,
+                    is_grads_batched=True,
+                )
+            J = J.movedim(0, 1)
+        except RuntimeError:  # an operation without a batching rule: loop instead
+            J = None
+    if J is None:
+        rows = [
+            torch.autograd.grad(
+                logits,
+                X,
+                grad_outputs=eye[j].expand(n_samples, n_labels),
+                retain_graph=True,
+                create_graph=create_graph,
+            )[0]
+            for j in range(n_labels)
+        ]
+        J = torch.stack(rows, dim=1)
+    return J.reshape(n_samples, n_labels, -1)
+
+
+def _greedy_selection(gram, weights):
+    """Greedy label sets (bool tensor on the weights' device) and scores (numpy)."""
+    scores, selected = greedy_subset_norm(
+        gram.detach().to("cpu", torch.float64).numpy(),
+        weights.detach().to("cpu", torch.float64).numpy(),
+    )
+    return torch.as_tensor(selected, device=weights.device), scores
+
+
+def _primal(weight, y_signed):
+    """Mean over the batch of ``max_S ||sum_{j in S} y_ij w_j||``, grouped by label set."""
+    patterns, counts = torch.unique(y_signed, dim=0, return_counts=True)
+    selected, _ = _greedy_selection(weight @ weight.T, patterns)
+    V = torch.where(selected, patterns, torch.zeros_like(patterns)).to(weight.dtype)
+    shares = counts.to(weight.dtype) / y_signed.shape[0]
+    return (shares * _safe_norm(V @ weight)).sum()
+
+
+def _sae(logits, X, y_signed, margin_floor, create_graph, batched):
+    """Mean over the batch of phi_hat (Eq. 14) from the input gradients."""
+    weights, _ = arm_sae_label_weights(logits, y_signed, margin_floor)
+    J = input_jacobian(logits, X, batched=batched).detach()
+    selected, scores = _greedy_selection(J @ J.transpose(1, 2), weights)
+    if not create_graph:
+        return torch.as_tensor(float(np.mean(scores)), dtype=logits.dtype, device=logits.device)
+    # u_i = sum_{j in S_i} weights_ij grad h_j(x_i) = J_i^T v_i: one vector-Jacobian product,
+    # differentiable in the parameters and (through the weights) in the logits.
+    V = torch.where(selected, weights, torch.zeros_like(weights))
+    (U,) = torch.autograd.grad(logits, X, grad_outputs=V, retain_graph=True, create_graph=True)
+    return _safe_norm(U.reshape(U.shape[0], -1)).mean()
+
+
+def _single(logits, X, y_signed, margin_floor, create_graph, batched):
+    """Mean over the batch of ``sum_k c_ik ||grad h_k(x_i)||`` (Eq. 16)."""
+    weights, _ = arm_sae_label_weights(logits, y_signed, margin_floor)
+    J = input_jacobian(logits, X, create_graph=create_graph, batched=batched)
+    norms = _safe_norm(J.reshape(-1, J.shape[2])).reshape(J.shape[:2])
+    return (weights.abs() * norms).sum(dim=1).mean()
+
+
+def arm_penalty(
+    penalty, *, logits, y_signed, alpha, margin_floor=0.01, X=None, weight=None,
+    create_graph=True, batched_jacobian=True,
+):
+    """``alpha * R`` of one batch, differentiable in the network's parameters.
+
+    Parameters
+    ----------
+    penalty : {None, "l2", "nuclear", "single", "primal", "sae"}
+        The penalty R (module docstring).
+    logits : torch.Tensor of shape (B, m)
+        ``h(X)``; for "single" and "sae" computed from ``X`` with gradient.
+    y_signed : torch.Tensor of shape (B, m)
+        Labels in {-1, +1}.
+    alpha : float
+        Penalty weight (the paper's lambda).
+    margin_floor : float, default=0.01
+        The paper's alpha in Eq. 13-16.
+    X : torch.Tensor of shape (B, ...), default=None
+        The batch, ``requires_grad=True``; needed by "single" and "sae".
+    weight : torch.Tensor of shape (m, d'), default=None
+        Weight of the last linear layer; needed by "l2", "nuclear" and "primal".
+    create_graph : bool, default=True
+        Build the graph for the parameters' gradients; False only evaluates the penalty
+        (validation), which for "sae" skips the double-backprop pass.
+    batched_jacobian : bool, default=True
+        How "sae" and "single" compute the input gradients (:func:`input_jacobian`).
+
+    Returns
+    -------
+    value : torch.Tensor
+        A scalar.
+    """
+    if penalty is None or alpha == 0:
+        return logits.new_zeros(())
+    if penalty in LAST_LAYER_PENALTIES:
+        if weight is None:
+            raise ValueError(f'penalty="{penalty}" needs the last linear layer\'s weight.')
+        if penalty == "l2":
+            value = (weight * weight).sum()
+        elif penalty == "nuclear":
+            value = torch.linalg.matrix_norm(weight, ord="nuc")
+        else:
+            value = _primal(weight, y_signed.to(weight.dtype))
+        return alpha * value
+    if X is None or not X.requires_grad:
+        raise ValueError(
+            f'penalty="{penalty}" needs the input batch X with requires_grad=True, from '
+            "which the logits were computed."
+        )
+    term = _sae if penalty == "sae" else _single
+    return alpha * term(
+        logits, X, y_signed.to(logits.dtype), margin_floor, create_graph, batched_jacobian
+    )

@@ -1,0 +1,503 @@
+"""GASE, PGD and the exact oracle against closed forms, brute force and each other."""
+
+import itertools
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import make_multilabel_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import RidgeClassifier
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+
+from skarm._decision import as_linear_decision
+from skarm.attacks import GASEAttack, PGDAttack, exact_attack
+from skarm.attacks._kernels import min_norm_perturbation
+from skarm.utils._sklearn_compat import InvalidParameterError
+
+X, Y = make_multilabel_classification(
+    n_samples=80, n_features=8, n_classes=6, random_state=0, allow_unlabeled=True
+)
+OVERSHOOT = 1e-6  # the attacks' default, used by the references below
+
+
+def ovr():
+    return OneVsRestClassifier(LinearSVC()).fit(X, Y)
+
+
+MODELS = {
+    "ovr-linearsvc": ovr,
+    "ridge-2d": lambda: RidgeClassifier().fit(X, Y),
+    "scaler-ovr": lambda: make_pipeline(StandardScaler(), OneVsRestClassifier(LinearSVC())).fit(
+        X, Y
+    ),
+}
+
+
+class GradientOnly:
+    """A model known only through decision_function and input_gradients (no Gram shortcut)."""
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def decision_function(self, X):
+        return X @ self.W.T + self.b
+
+    def input_gradients(self, X):
+        return np.repeat(self.W[np.newaxis], X.shape[0], axis=0)
+
+
+class Quadratic(GradientOnly):
+    """A non-linear differentiable model: h_j(x) = w_j^T x + b_j + c_j ||x||^2 / 2."""
+
+    def __init__(self, W, b, c):
+        super().__init__(W, b)
+        self.c = c
+
+    def decision_function(self, X):
+        return super().decision_function(X) + 0.5 * np.sum(X**2, axis=1)[:, None] * self.c
+
+    def input_gradients(self, X):
+        return self.W[np.newaxis] + self.c[np.newaxis, :, None] * X[:, np.newaxis, :]
+
+
+def random_problem(rng, n, m, d):
+    """A RidgeClassifier on random data, with its (W, b) and noisy labels."""
+    Xr = rng.standard_normal((n, d))
+    Yr = (Xr @ rng.standard_normal((d, m)) + 0.7 * rng.standard_normal((n, m)) > 0).astype(int)
+    model = RidgeClassifier().fit(Xr, Yr)
+    return model, Xr, Yr
+
+
+def reference_signs(model, X, y):
+    return 2.0 * y - 1.0 if y is not None else 2.0 * model.predict(X) - 1.0
+
+
+def count_flips(model, X_adv, signs):
+    """Flips checked with the model's own predict, independently of the attack code."""
+    pred = np.asarray(model.predict(X_adv)).reshape(len(X_adv), -1)
+    return ((2.0 * pred - 1.0) != signs).sum(axis=1)
+
+
+def brute_min_norm(V, mu):
+    """min ||r|| s.t. V r <= -mu, by enumerating active sets (the optimum is the min-norm
+    solution of its active equalities, and every feasible such point is no shorter)."""
+    k = len(mu)
+    best = np.inf
+    scale = 1.0 + np.abs(mu).max(initial=0.0)
+    for size in range(k + 1):
+        for A in itertools.combinations(range(k), size):
+            A = list(A)
+            r = np.zeros(V.shape[1]) if not A else np.linalg.lstsq(V[A], -mu[A], rcond=None)[0]
+            if A and not np.allclose(V[A] @ r, -mu[A], atol=1e-9 * scale):
+                continue
+            if np.all(V @ r <= -mu + 1e-9 * scale):
+                best = min(best, np.linalg.norm(r))
+    return best
+
+
+def thresholds(h, s):
+    """What each label must reach, as the attacks define it (see label_thresholds)."""
+    kappa = OVERSHOOT * np.maximum(1.0, np.abs(h))
+    wrong = (h > 0) != (s > 0)
+    return np.where(wrong, np.maximum(-kappa, s * h), -kappa)
+
+
+# ---------------------------------------------------------------------------------------
+# The inner QP
+# ---------------------------------------------------------------------------------------
+
+
+def test_qp_single_label_equals_closed_form(global_random_seed):
+    rng = np.random.RandomState(global_random_seed)
+    for _ in range(20):
+        v = rng.standard_normal(rng.randint(1, 10)) * rng.uniform(0.01, 100)
+        mu = rng.uniform(1e-3, 10)
+        lam, cost = min_norm_perturbation(np.array([[v @ v]]), np.array([mu]))
+        # r = -(mu / ||v||^2) v, cost = mu / ||v|| (ALGORITHMS.md 7.3).
+        assert_allclose(lam[0], mu / (v @ v), rtol=1e-12)
+        assert_allclose(cost, mu / np.linalg.norm(v), rtol=1e-12)
+
+
+def test_qp_all_active_equals_closed_form(global_random_seed):
+    rng = np.random.RandomState(global_random_seed)
+    for _ in range(20):
+        k = rng.randint(2, 7)
+        V = rng.standard_normal((k, k + rng.randint(0, 5)))
+        Q = V @ V.T
+        lam_true = rng.uniform(0.1, 2.0, k)
+        mu = Q @ lam_true  # every constraint active with lambda > 0
+        lam, cost = min_norm_perturbation(Q, mu)
+        assert_allclose(lam, np.linalg.solve(Q, mu), rtol=1e-8)
+        assert_allclose(cost**2, mu @ np.linalg.solve(Q, mu), rtol=1e-8)
+
+
+def test_qp_matches_brute_force_active_sets(global_random_seed):
+    rng = np.random.RandomState(global_random_seed)
+    for trial in range(60):
+        k, d = rng.randint(1, 6), rng.randint(1, 6)
+        V = rng.standard_normal((k, d))
+        if trial % 4 == 0 and k > 1:
+            V[-1] = 2.0 * V[0]  # dependent rows: a singular Gram
+        mu = rng.standard_normal(k)
+        lam, cost = min_norm_perturbation(V @ V.T, mu)
+        expected = brute_min_norm(V, mu)
+        if np.isinf(expected):
+            assert np.isinf(cost)
+            continue
+        assert_allclose(cost, expected, rtol=1e-7, atol=1e-10)
+        r = -lam @ V
+        assert np.all(lam >= 0)
+        assert np.all(V @ r <= -mu + 1e-8)
+        assert_allclose(np.linalg.norm(r), cost, rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "gram, mu",
+    [
+        (np.array([[1.0, -1.0], [-1.0, 1.0]]), np.array([1.0, 1.0])),  # opposite directions
+        (np.array([[0.0]]), np.array([1.0])),  # a label that cannot move
+    ],
+)
+def test_qp_infeasible_is_infinite(gram, mu):
+    lam, cost = min_norm_perturbation(gram, mu)
+    assert np.isinf(cost)
+    assert_array_equal(lam, 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# GASE on linear models
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+@pytest.mark.parametrize("with_y", [True, False])
+def test_gase_flips_are_verified_and_norms_within_eps(name, container, with_y):
+    model = MODELS[name]()
+    y = Y if with_y else None
+    eps = 1.5
+    result = GASEAttack(model, eps=eps).attack(container(X), y)
+    assert isinstance(result.X_adv, np.ndarray)
+    assert np.all(result.norms <= eps)
+    assert_allclose(result.norms, np.linalg.norm(result.X_adv - X, axis=1))
+    signs = reference_signs(model, X, y)
+    assert_array_equal(result.n_flipped, count_flips(model, result.X_adv, signs))
+    assert np.all(result.targets <= result.flipped)  # every target really flipped
+    assert result.reference == ("label" if with_y else "prediction")
+    assert result.n_flipped.sum() > 0
+
+
+def test_gase_between_best_single_label_attack_and_oracle(global_random_seed):
+    rng = np.random.RandomState(global_random_seed)
+    for _ in range(6):
+        m, d = rng.randint(2, 9), rng.randint(2, 10)
+        model, Xr, Yr = random_problem(rng, 40, m, d)
+        eps = rng.uniform(0.2, 1.5)
+        for y in (Yr, None):
+            gase = GASEAttack(model, eps=eps).attack(Xr, y).n_flipped
+            oracle = exact_attack(model, Xr, y, eps=eps).n_flipped
+            assert np.all(gase <= oracle)
+            # Best single-label attack, from the closed form, checked with predict.
+            W, b = model.coef_, model.intercept_
+            s = reference_signs(model, Xr, y)
+            H = Xr @ W.T + b
+            best = count_flips(model, Xr, s)
+            tau = thresholds(H, s)
+            for j in range(m):
+                cost = (s[:, j] * H[:, j] - tau[:, j]) / np.linalg.norm(W[j])
+                fits = (cost > 0) & (cost <= eps)
+                R = -(cost / np.linalg.norm(W[j]) * s[:, j])[:, None] * W[j]
+                counts = count_flips(model, Xr + R, s)
+                best = np.where(fits, np.maximum(best, counts), best)
+            assert np.all(gase >= best)
+
+
+def test_exact_attack_matches_brute_force_over_label_sets(global_random_seed):
+    rng = np.random.RandomState(global_random_seed)
+    model, Xr, Yr = random_problem(rng, 12, 4, 3)
+    eps = 0.8
+    result = exact_attack(model, Xr, Yr, eps=eps)
+    W, b = model.coef_, model.intercept_
+    H = Xr @ W.T + b
+    s = 2.0 * Yr - 1.0
+    tau = thresholds(H, s)
+    for i in range(len(Xr)):
+        V = s[i][:, None] * W
+        mu = s[i] * H[i] - tau[i]
+        best = max(
+            len(T)
+            for size in range(5)
+            for T in itertools.combinations(range(4), size)
+            if brute_min_norm(V[list(T)], mu[list(T)]) <= eps
+        )
+        assert result.targets[i].sum() == best
+        assert result.n_flipped[i] >= best
+
+
+def test_gase_close_to_oracle_on_average(global_random_seed):
+    rng = np.random.RandomState(global_random_seed)
+    model, Xr, Yr = random_problem(rng, 150, 10, 6)
+    gase = GASEAttack(model, eps=1.0).attack(Xr, Yr).n_flipped.sum()
+    oracle = exact_attack(model, Xr, Yr, eps=1.0).n_flipped.sum()
+    assert gase >= 0.95 * oracle
+
+
+@pytest.mark.parametrize("marginal_cost", ["exact", "first_order"])
+def test_attack_is_monotone_in_eps(marginal_cost):
+    model = ovr()
+    counts = [
+        GASEAttack(model, eps=eps, marginal_cost=marginal_cost).attack(X, Y).n_flipped
+        for eps in (0.1, 0.5, 1.0, 2.0, 4.0)
+    ]
+    for small, large in itertools.pairwise(counts):
+        assert np.all(small <= large) if marginal_cost == "exact" else small.sum() <= large.sum()
+
+
+def test_first_order_estimator_is_valid_and_no_better_than_oracle():
+    model = ovr()
+    result = GASEAttack(model, eps=1.5, marginal_cost="first_order").attack(X, Y)
+    assert np.all(result.norms <= 1.5)
+    assert_array_equal(result.n_flipped, count_flips(model, result.X_adv, 2.0 * Y - 1.0))
+    assert np.all(result.n_flipped <= exact_attack(model, X, Y, eps=1.5).n_flipped)
+
+
+def test_constant_label_is_never_flipped():
+    Yc = Y.copy()
+    Yc[:, 2] = 1  # OvR fits a constant predictor: a label no perturbation moves
+    with pytest.warns(UserWarning, match="Label 2 is present in all training examples"):
+        model = OneVsRestClassifier(LinearSVC()).fit(X, Yc)
+    result = GASEAttack(model, eps=5.0).attack(X, Yc)
+    assert not result.flipped[:, 2].any()
+    assert result.n_flipped.sum() > 0
+
+
+def test_tiny_eps_flips_nothing_on_correct_labels():
+    model = ovr()
+    pred = model.predict(X)
+    result = GASEAttack(model, eps=1e-12).attack(X, pred)
+    assert_array_equal(result.n_flipped, 0)
+    assert_allclose(result.X_adv, X, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------
+# The generic path (scores and input gradients only)
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_y", [True, False])
+def test_generic_path_matches_linear_path(with_y, global_random_seed):
+    rng = np.random.RandomState(global_random_seed)
+    model, Xr, Yr = random_problem(rng, 30, 6, 5)
+    y = Yr if with_y else None
+    wrapper = GradientOnly(model.coef_, model.intercept_)
+    for eps in (0.3, 1.0):
+        linear = GASEAttack(model, eps=eps).attack(Xr, y)
+        generic = GASEAttack(wrapper, eps=eps, marginal_cost="exact").attack(Xr, y)
+        assert_array_equal(generic.targets, linear.targets)
+        assert_array_equal(generic.n_flipped, linear.n_flipped)
+        assert_allclose(generic.X_adv, linear.X_adv, atol=1e-9)
+
+
+def test_generic_path_first_order_is_valid():
+    model = ovr()
+    decision = as_linear_decision(model)
+    wrapper = GradientOnly(decision.coef, decision.intercept)
+    result = GASEAttack(wrapper, eps=1.5).attack(X, Y)  # auto: first_order
+    assert np.all(result.norms <= 1.5)
+    assert_array_equal(result.n_flipped, count_flips(model, result.X_adv, 2.0 * Y - 1.0))
+    assert np.all(result.n_flipped <= exact_attack(model, X, Y, eps=1.5).n_flipped)
+
+
+@pytest.mark.parametrize("marginal_cost", ["exact", "first_order"])
+def test_generic_path_on_a_nonlinear_model(marginal_cost):
+    rng = np.random.RandomState(0)
+    W, b, c = rng.standard_normal((5, 4)), rng.standard_normal(5), 0.3 * rng.standard_normal(5)
+    model = Quadratic(W, b, c)
+    Xq = rng.standard_normal((25, 4))
+    result = GASEAttack(model, eps=1.0, marginal_cost=marginal_cost).attack(Xq)
+    assert np.all(result.norms <= 1.0)
+    signs = np.where(model.decision_function(Xq) > 0, 1.0, -1.0)
+    h_adv = model.decision_function(result.X_adv)
+    assert_array_equal(result.n_flipped, ((h_adv > 0) != (signs > 0)).sum(axis=1))
+    assert np.all(result.targets <= result.flipped)
+    assert result.n_flipped.mean() > 0.5
+
+
+# ---------------------------------------------------------------------------------------
+# PGD
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+def test_pgd_flips_are_verified_and_gase_flips_at_least_as_many(container):
+    model = ovr()
+    pgd = PGDAttack(model, eps=1.5).attack(container(X), Y)
+    assert np.all(pgd.norms <= 1.5)
+    assert_array_equal(pgd.n_flipped, count_flips(model, pgd.X_adv, 2.0 * Y - 1.0))
+    assert_array_equal(pgd.targets, pgd.flipped)
+    gase = GASEAttack(model, eps=1.5).attack(X, Y)
+    assert gase.n_flipped.sum() >= pgd.n_flipped.sum()
+
+
+def test_pgd_generic_path_matches_linear_path():
+    model = RidgeClassifier().fit(X, Y)
+    wrapper = GradientOnly(model.coef_, model.intercept_)
+    linear = PGDAttack(model, eps=1.0, max_iter=30).attack(X, Y)
+    generic = PGDAttack(wrapper, eps=1.0, max_iter=30).attack(X, Y)
+    assert_allclose(generic.X_adv, linear.X_adv, atol=1e-9)
+    assert_array_equal(generic.n_flipped, linear.n_flipped)
+
+
+# ---------------------------------------------------------------------------------------
+# The transformer and estimator contract
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Attack", [GASEAttack, PGDAttack])
+def test_fit_transform_attacks_labels_and_transform_attacks_predictions(Attack):
+    model = ovr()
+    attack = Attack(model, eps=1.0)
+    Y_noisy = Y.copy()
+    Y_noisy[::4] = 1 - Y_noisy[::4]
+    assert_allclose(attack.fit_transform(X, Y_noisy), attack.attack(X, Y_noisy).X_adv)
+    assert_allclose(attack.transform(X), attack.attack(X).X_adv)
+    assert not np.allclose(attack.transform(X), attack.fit_transform(X, Y_noisy))
+    assert attack.n_features_in_ == X.shape[1]
+
+
+def test_attack_in_a_pipeline_sees_predictions_at_predict_time():
+    model = ovr()
+    attack = GASEAttack(FrozenEstimator(model), eps=1.0)
+    pipe = make_pipeline(attack, FrozenEstimator(model)).fit(X, Y)
+    assert_array_equal(pipe.predict(X), model.predict(attack.transform(X)))
+    # Adversarial training: a fresh model fitted on GASE's output for the true labels.
+    trained = make_pipeline(clone(attack), OneVsRestClassifier(LinearSVC())).fit(X, Y)
+    assert trained.predict(X).shape == Y.shape
+
+
+@pytest.mark.parametrize("Attack", [GASEAttack, PGDAttack])
+def test_same_output_whatever_the_batch(Attack):
+    rng = np.random.RandomState(0)
+    X_big = np.vstack([X] * 4) + 0.05 * rng.standard_normal((4 * len(X), X.shape[1]))
+    model = ovr()
+    whole = Attack(model, eps=1.0, n_jobs=2).attack(X_big)
+    order = rng.permutation(len(X_big))
+    shuffled = Attack(model, eps=1.0).attack(X_big[order])
+    assert_allclose(shuffled.X_adv, whole.X_adv[order], atol=1e-12)
+    assert_array_equal(shuffled.targets, whole.targets[order])
+    single = Attack(model, eps=1.0).attack(X_big[7:8])
+    assert_allclose(single.X_adv, whole.X_adv[7:8], atol=1e-12)
+
+
+def test_params_clone_and_pickle():
+    model = ovr()
+    attack = GASEAttack(FrozenEstimator(model), eps=1.0, marginal_cost="exact")
+    params = attack.get_params(deep=False)
+    assert params["eps"] == 1.0 and params["marginal_cost"] == "exact"
+    cloned = clone(attack)
+    assert_allclose(cloned.attack(X, Y).X_adv, attack.attack(X, Y).X_adv)
+    cloned.set_params(eps=2.0)
+    assert cloned.eps == 2.0 and attack.eps == 1.0
+    restored = pickle.loads(pickle.dumps(attack.fit(X)))
+    assert_allclose(restored.transform(X), attack.transform(X))
+
+
+def test_clone_unfits_a_model_that_is_not_frozen():
+    # Documented: clone clones the estimator parameter, as scikit-learn always does.
+    with pytest.raises(NotFittedError):
+        clone(GASEAttack(ovr(), eps=1.0)).fit(X)
+
+
+def test_verbose_reports_progress(capsys):
+    GASEAttack(ovr(), eps=1.0, verbose=1).attack(np.vstack([X] * 2))
+    assert "labels flipped on average" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Attack", [GASEAttack, PGDAttack])
+@pytest.mark.parametrize("eps", [-1, 0, 0.0, np.nan, np.inf, "1"])
+def test_bad_eps_raises(Attack, eps):
+    match = (
+        f"The 'eps' parameter of {Attack.__name__} must be a float in the range "
+        r"\(0.0, inf\)"
+    )
+    with pytest.raises(InvalidParameterError, match=match):
+        Attack(ovr(), eps=eps).fit(X)
+    with pytest.raises(InvalidParameterError, match=match):
+        Attack(ovr(), eps=eps).attack(X)
+
+
+def test_bad_parameters_raise_invalid_parameter_error():
+    with pytest.raises(InvalidParameterError, match="The 'reference' parameter of GASEAttack"):
+        GASEAttack(ovr(), eps=1.0, reference="truth").attack(X)
+    with pytest.raises(InvalidParameterError, match="The 'marginal_cost' parameter"):
+        GASEAttack(ovr(), eps=1.0, marginal_cost="greedy").attack(X)
+    with pytest.raises(InvalidParameterError, match="The 'estimator' parameter of PGDAttack"):
+        PGDAttack(3, eps=1.0).attack(X)
+
+
+@pytest.mark.parametrize("Attack", [GASEAttack, PGDAttack])
+def test_unfitted_estimator_raises_not_fitted(Attack):
+    with pytest.raises(NotFittedError):
+        Attack(OneVsRestClassifier(LinearSVC()), eps=1.0).attack(X)
+    with pytest.raises(NotFittedError):
+        Attack(OneVsRestClassifier(LinearSVC()), eps=1.0).fit(X)
+    with pytest.raises(NotFittedError, match="This GASEAttack instance is not fitted yet"):
+        GASEAttack(ovr(), eps=1.0).transform(X)
+
+
+@pytest.mark.parametrize("Attack", [GASEAttack, PGDAttack])
+def test_non_differentiable_estimator_raises_type_error(Attack):
+    forest = RandomForestClassifier(n_estimators=2, random_state=0).fit(X, Y)
+    with pytest.raises(TypeError, match=f"{Attack.__name__} needs a differentiable model"):
+        Attack(forest, eps=1.0).attack(X)
+
+
+def test_wrong_width_raises_value_error():
+    model = ovr()
+    msg = "X has 3 features, but OneVsRestClassifier is expecting 8 features as input."
+    with pytest.raises(ValueError, match=msg):
+        GASEAttack(model, eps=1.0).attack(X[:, :3])
+    with pytest.raises(ValueError, match=msg):
+        GASEAttack(model, eps=1.0).fit(X[:, :3])
+    fitted = GASEAttack(model, eps=1.0).fit(X)
+    with pytest.raises(ValueError, match="X has 3 features, but GASEAttack is expecting 8"):
+        fitted.transform(X[:, :3])
+    with pytest.raises(ValueError, match="X has 3 features, but GradientOnly is expecting 8"):
+        wrapper = GradientOnly(np.ones((2, 8)), np.zeros(2))
+        wrapper.n_features_in_ = 8
+        GASEAttack(wrapper, eps=1.0).attack(X[:, :3])
+
+
+def test_bad_y_raises_value_error():
+    model = ovr()
+    with pytest.raises(ValueError, match="y has 2 label columns, but the model has 6 labels"):
+        GASEAttack(model, eps=1.0).attack(X, Y[:, :2])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        GASEAttack(model, eps=1.0).fit_transform(X, Y[:10])
+    with pytest.raises(ValueError, match=r"y must be a \{0, 1\} label indicator"):
+        GASEAttack(model, eps=1.0).attack(X, 2 * Y - 1)
+
+
+def test_exact_attack_refuses_many_labels_and_nonlinear_models():
+    Xm, Ym = make_multilabel_classification(n_samples=60, n_classes=17, random_state=0)
+    model = RidgeClassifier().fit(Xm, Ym)
+    with pytest.raises(ValueError, match="supports at most 16 labels; got 17"):
+        exact_attack(model, Xm[:2], eps=1.0)
+    with pytest.raises(TypeError, match="needs a model whose decision function is linear"):
+        exact_attack(GradientOnly(np.ones((2, 8)), np.zeros(2)), X[:2], eps=1.0)
+    with pytest.raises(InvalidParameterError, match="The 'eps' parameter of exact_attack"):
+        exact_attack(model, Xm[:2], eps=-1.0)
