@@ -1,0 +1,322 @@
+"""From cell records to the numbers of the tables: selection, correlations, Pareto fronts.
+
+Every function takes the cells of one data set as a dict ``{(method, alpha): record}``
+(records from :func:`skarm.experiments._cells.compute_cell`; ``alpha = 0`` is stored once,
+as ``("none", 0.0)``) and returns JSON-ready dicts; :mod:`skarm.experiments._tables`
+renders them and :mod:`skarm.experiments._plots` draws them.
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from ._protocol import METHODS
+
+__all__ = [
+    "analyse_dataset",
+    "pareto_front",
+    "select_alpha",
+    "spearman",
+]
+
+# Clean micro-F1 (absolute) a robust model may give up against the unregularised one in the
+# "constrained" selection and in the matched-clean-F1 comparison of the Pareto fronts.
+CLEAN_TOLERANCE = 0.02
+
+
+def _cell(cells, method, alpha):
+    return cells[("none", 0.0)] if alpha == 0 else cells[(method, float(alpha))]
+
+
+def _key(fraction):
+    return f"{fraction:g}"
+
+
+def spearman(a, b):
+    """Spearman's rho and its p-value; None for both when either input is constant.
+
+    Examples
+    --------
+    >>> from skarm.experiments._analysis import spearman
+    >>> rho, p = spearman([13.5, 11.4, 10.8, 6.9, 4.3], [31.5, 19.16, 18.06, 14.55, 11.22])
+    >>> rho, p < 1e-20
+    (1.0, True)
+    >>> spearman([1, 1, 1], [1, 2, 3])
+    (None, None)
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return None, None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # n = 2 has no p-value: NaN, reported as None
+        rho, p = spearmanr(a, b)
+    rho, p = float(rho), float(p)
+    return round(rho, 12), (p if np.isfinite(p) else None)
+
+
+def select_alpha(cells, method, protocol, rule="adversarial"):
+    """The alpha of a method chosen on the validation split (Table 3).
+
+    Parameters
+    ----------
+    cells : dict
+        The cells of one data set.
+    method : str
+        A method name; "none" always gets 0.
+    protocol : Protocol
+        Gives the grid and the selection budget ``eps_select``.
+    rule : {"adversarial", "constrained"}, default="adversarial"
+        "adversarial" (the paper's tuning): the best validation adversarial micro-F1 at
+        ``eps_select``. "constrained": the same, among the alphas whose validation clean
+        micro-F1 is within ``CLEAN_TOLERANCE`` of the unregularised model's (if none is,
+        the alpha with the best clean micro-F1). Ties go to the smaller alpha.
+
+    Returns
+    -------
+    alpha : float
+    """
+    if METHODS[method] is None:
+        return 0.0
+    key = _key(protocol.eps_select)
+    grid = list(protocol.grid(method))
+    adv = np.array([_cell(cells, method, a)["val"]["gase"][key]["micro"] for a in grid])
+    if rule == "adversarial":
+        return float(grid[int(np.argmax(adv))])  # argmax: the first (smallest) on ties
+    clean = np.array([_cell(cells, method, a)["val"]["clean"]["micro"] for a in grid])
+    floor = cells[("none", 0.0)]["val"]["clean"]["micro"] - CLEAN_TOLERANCE
+    eligible = clean >= floor
+    if not eligible.any():
+        return float(grid[int(np.argmax(clean))])
+    return float(grid[int(np.argmax(np.where(eligible, adv, -np.inf)))])
+
+
+def pareto_front(clean, adv):
+    """Indices of the points no other point beats on both clean and adversarial F1.
+
+    Sorted by decreasing clean F1 (so adversarial F1 increases along the front).
+
+    Examples
+    --------
+    >>> from skarm.experiments._analysis import pareto_front
+    >>> pareto_front([0.7, 0.6, 0.5, 0.65], [0.3, 0.5, 0.4, 0.2])
+    [0, 1]
+    """
+    clean, adv = np.asarray(clean, dtype=float), np.asarray(adv, dtype=float)
+    order = np.lexsort((-adv, -clean))  # by clean desc, then adversarial desc
+    front, best = [], -np.inf
+    for i in order:
+        if adv[i] > best:
+            front.append(int(i))
+            best = adv[i]
+    return front
+
+
+def _hypervolume(clean, adv, front):
+    """Area dominated by the front above the origin: one number per front, larger is better."""
+    area, previous = 0.0, 0.0
+    # Along increasing adversarial F1 (decreasing clean F1) each point adds a slab.
+    for i in front:
+        area += clean[i] * (adv[i] - previous)
+        previous = adv[i]
+    return area
+
+
+def _table2(cells, protocol):
+    eps = _key(protocol.eps_table2)
+    grid = list(protocol.table_grid)
+    rows = [_cell(cells, "nuclear", a) for a in grid]
+    out = {
+        "eps_fraction": protocol.eps_table2,
+        "eps": rows[0]["eps"][eps],
+        "alpha": grid,
+        "C_a": [r["test"]["gase"][eps]["C_a"] for r in rows],
+        "C_a_pgd": [r["test"]["pgd"][eps]["C_a"] for r in rows],
+        "sae_mean": [r["test"]["sae"]["mean"] for r in rows],
+        "sae_median": [r["test"]["sae"]["median"] for r in rows],
+        "clean_micro": [r["test"]["clean"]["micro"] for r in rows],
+        "clean_macro": [r["test"]["clean"]["macro"] for r in rows],
+        "phi_align": [r["test"]["phi_align"] for r in rows],
+    }
+    rho, p = spearman(out["sae_mean"], out["C_a"])
+    rho_med, p_med = spearman(out["sae_median"], out["C_a"])
+    full = [_cell(cells, "nuclear", a) for a in (0.0, *protocol.lambda_grid)]
+    rho_full, p_full = spearman(
+        [r["test"]["sae"]["mean"] for r in full], [r["test"]["gase"][eps]["C_a"] for r in full]
+    )
+    # Instance level: the SAE and the GASE count of each attacked test instance.
+    per_model, sae_all, count_all = [], [], []
+    for r in rows:
+        counts = r["instances"]["gase_flipped"][eps]
+        sae = [np.inf if v is None else v for v in r["instances"]["sae"][: len(counts)]]
+        per_model.append(spearman(sae, counts)[0])
+        sae_all.extend(sae)
+        count_all.extend(counts)
+    rho_inst, p_inst = spearman(sae_all, count_all)
+    out["spearman"] = {
+        "model_mean": {"rho": rho, "p": p, "n": len(rows)},
+        "model_median": {"rho": rho_med, "p": p_med, "n": len(rows)},
+        "model_mean_full_grid": {"rho": rho_full, "p": p_full, "n": len(full)},
+        "instance_pooled": {"rho": rho_inst, "p": p_inst, "n": len(sae_all)},
+        "instance_per_model": per_model,
+    }
+    return out
+
+
+def _method_summary(cell, protocol):
+    test = cell["test"]
+    return {
+        "clean_micro": test["clean"]["micro"],
+        "clean_macro": test["clean"]["macro"],
+        "gase": {
+            _key(f): {k: test["gase"][_key(f)][k] for k in ("micro", "macro", "C_a")}
+            for f in protocol.eps_table3
+        },
+        "pgd": {
+            _key(f): {k: test["pgd"][_key(f)][k] for k in ("micro", "macro", "C_a")}
+            for f in protocol.eps_table3
+        },
+        "sae_mean": test["sae"]["mean"],
+        "sae_median": test["sae"]["median"],
+        "phi_align": test["phi_align"],
+    }
+
+
+def _table3(cells, protocol):
+    out = {"eps_fractions": list(protocol.eps_table3), "select_eps": protocol.eps_select}
+    any_cell = cells[("none", 0.0)]
+    out["eps"] = [any_cell["eps"][_key(f)] for f in protocol.eps_table3]
+    for rule in ("adversarial", "constrained"):
+        methods = {}
+        for method in METHODS:
+            alpha = select_alpha(cells, method, protocol, rule)
+            cell = _cell(cells, method, alpha)
+            methods[method] = {
+                "alpha": alpha,
+                "val_adv_micro": cell["val"]["gase"][_key(protocol.eps_select)]["micro"],
+                **_method_summary(cell, protocol),
+            }
+        out[rule] = methods
+    return out
+
+
+def _table4(cells, protocol):
+    eps = _key(protocol.eps_table4)
+    grid = list(protocol.table_grid)
+    rows = [_cell(cells, "sae", a) for a in grid]
+    return {
+        "eps_fraction": protocol.eps_table4,
+        "eps": rows[0]["eps"][eps],
+        "alpha": grid,
+        "phi_align": [r["test"]["phi_align"] for r in rows],
+        "clean_micro": [r["test"]["clean"]["micro"] for r in rows],
+        "clean_macro": [r["test"]["clean"]["macro"] for r in rows],
+        "pert_micro": [r["test"]["gase"][eps]["micro"] for r in rows],
+        "pert_macro": [r["test"]["gase"][eps]["macro"] for r in rows],
+        "C_a": [r["test"]["gase"][eps]["C_a"] for r in rows],
+        "sae_mean": [r["test"]["sae"]["mean"] for r in rows],
+        "sae_median": [r["test"]["sae"]["median"] for r in rows],
+    }
+
+
+def _grid(cells, protocol, methods):
+    """Every evaluated alpha of every method (the lambda plots and the fronts)."""
+    out = {}
+    for method in methods:
+        alphas = [0.0, *protocol.grid(method)] if METHODS[method] else [0.0]
+        points = []
+        for a in alphas:
+            cell = _cell(cells, method, a)
+            points.append({
+                "alpha": a,
+                "val_clean_micro": cell["val"]["clean"]["micro"],
+                "val_adv_micro": {
+                    k: v["micro"] for k, v in cell["val"]["gase"].items()
+                },
+                "fit_seconds": cell["fit"]["seconds"],
+                "converged": cell["fit"]["converged"],
+                **{k: v for k, v in _method_summary(cell, protocol).items()},
+                "C_a": {k: v["C_a"] for k, v in cell["test"]["gase"].items()},
+            })
+        out[method] = points
+    return out
+
+
+def _pareto(grid, protocol):
+    out = {}
+    base = grid["none"][0]["clean_micro"]
+    for fraction in protocol.eps_table3:
+        key = _key(fraction)
+        per_method = {}
+        union = []
+        for method, points in grid.items():
+            clean = [p["clean_micro"] for p in points]
+            adv = [p["gase"][key]["micro"] for p in points]
+            front = pareto_front(clean, adv)
+            matched = [a for c, a in zip(clean, adv, strict=True) if c >= base - CLEAN_TOLERANCE]
+            per_method[method] = {
+                "front_alpha": [points[i]["alpha"] for i in front],
+                "front_clean": [clean[i] for i in front],
+                "front_adv": [adv[i] for i in front],
+                "hypervolume": _hypervolume(clean, adv, front),
+                "best_adv_matched_clean": max(matched) if matched else None,
+                "best_adv": max(adv),
+                "clean_at_best_adv": clean[int(np.argmax(adv))],
+                "alpha_at_best_adv": points[int(np.argmax(adv))]["alpha"],
+            }
+            union.extend(
+                (method, p["alpha"], c, a)
+                for p, c, a in zip(points, clean, adv, strict=True)
+                if method == "none" or p["alpha"] > 0
+            )
+        front = pareto_front([u[2] for u in union], [u[3] for u in union])
+        out[key] = {
+            "baseline_clean": base,
+            "methods": per_method,
+            "union_front": [
+                {"method": union[i][0], "alpha": union[i][1], "clean": union[i][2],
+                 "adv": union[i][3]}
+                for i in front
+            ],
+        }
+    return out
+
+
+def analyse_dataset(cells, protocol, tables, info):
+    """All the numbers of one data set, JSON-ready.
+
+    Parameters
+    ----------
+    cells : dict
+        ``{(method, alpha): record}``.
+    protocol : Protocol
+        The settings.
+    tables : tuple of str
+        Which of "2", "3", "4" to compute.
+    info : dict
+        Data set facts (sizes, budgets) copied into the result.
+
+    Returns
+    -------
+    result : dict
+        ``info``, and ``table2``, ``table3``, ``table4``, ``grid``, ``pareto`` as asked.
+    """
+    result = {"info": info}
+    methods = ["none"]
+    if "2" in tables:
+        result["table2"] = _table2(cells, protocol)
+        methods.append("nuclear")
+    if "3" in tables:
+        result["table3"] = _table3(cells, protocol)
+        methods = list(METHODS)
+    if "4" in tables:
+        result["table4"] = _table4(cells, protocol)
+        if "sae" not in methods:
+            methods.append("sae")
+    result["grid"] = _grid(cells, protocol, methods)
+    if "3" in tables:
+        result["pareto"] = _pareto(result["grid"], protocol)
+    return result

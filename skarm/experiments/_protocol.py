@@ -1,0 +1,372 @@
+"""The reproduction protocol: data, split, standardisation, budgets, models and grids.
+
+Everything that defines *what* is computed lives here, as constants and plain functions, so
+that the cache key of a cell (:mod:`skarm.experiments._cells`), the tables and the
+documentation (``benchmarks/REPRODUCTION.md``) all read the same numbers.
+
+The protocol follows ALGORITHMS.md section 11 where the paper is explicit, and fixes the
+rest once for every data set (no per-data-set tuning):
+
+- split: a seeded random 50/30/20 train/validation/test split of all the rows (the paper's
+  split, not the authors' code's 56/24/20), then a ``StandardScaler`` fitted on the training
+  rows; sparse inputs are densified first;
+- budgets: the paper's L2 budgets are on unit-norm Creepware rows, so here they are the same
+  numbers as *fractions of the median L2 norm of the standardised training rows*: Table 3
+  at 0.05 and 0.2, Table 2 at 0.5, Table 4 at 0.05;
+- models: :class:`~skarm.ARMClassifier` with each of the six penalties and its defaults;
+- grids: every penalty over the same half-decade grid of ``alpha`` (the paper's lambda);
+  Tables 2 and 4 show its decade sub-grid, as the paper's five columns do.
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import difflib
+import hashlib
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch
+
+__all__ = [
+    "DATASETS",
+    "METHODS",
+    "PAPER_NAMES",
+    "Protocol",
+    "ReproduceError",
+    "budgets",
+    "default_protocol",
+    "load_dataset",
+    "make_estimator",
+    "median_row_norm",
+    "split_standardise",
+]
+
+# Bump when the meaning of a cell changes (metrics, split, attack settings), so that cached
+# cells computed under the old protocol are recomputed rather than silently reused.
+PROTOCOL_VERSION = 1
+
+# The data sets of the full run: the embedded default first, then the four MULAN sets that
+# stand in for the paper's Creepware (linear models, as in the paper's Creepware setting).
+DATASETS = ("digits", "emotions", "yeast", "medical", "enron")
+_ALIASES = {"digit_attributes": "digits", "digit-attributes": "digits"}
+
+# Method name -> ARMClassifier penalty, in the paper's column order (Table 3).
+METHODS = {
+    "none": None,
+    "l2": "l2",
+    "nuclear": "nuclear",
+    "single": "single",
+    "primal": "primal",
+    "sae": "sae",
+}
+# The paper's column headers (Table 3: non / L2 / nl / sg / pm / SAE).
+PAPER_NAMES = {
+    "none": "non",
+    "l2": "L2",
+    "nuclear": "nl",
+    "single": "sg",
+    "primal": "pm",
+    "sae": "SAE",
+}
+
+
+class ReproduceError(Exception):
+    """A user error in a reproduction run: its message says what is wrong and how to fix it.
+
+    The command line prints the message on one line and exits with status 2.
+    """
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The settings of a reproduction run (all of them enter the cache key of a cell).
+
+    Parameters
+    ----------
+    lambda_grid : tuple of float
+        Positive penalty weights ``alpha`` swept for every penalty (``alpha = 0`` is the
+        unregularised model, computed once and shared by all penalties).
+    table_grid : tuple of float
+        The sub-grid shown in Tables 2 and 4 (five columns in the paper), 0 included.
+    eps_table3 : tuple of float
+        Table 3 budgets, as fractions of the median row norm.
+    eps_table2 : float
+        Table 2 budget (C_a and its Spearman correlation with SAE).
+    eps_table4 : float
+        Table 4 budget (the "pert" rows).
+    eps_select : float
+        Budget of the validation adversarial micro-F1 that selects ``alpha`` in Table 3.
+    split : tuple of float
+        Train, validation and test fractions.
+    random_state : int
+        Seed of the split (and of the row subsample in quick mode).
+    max_samples : int or None
+        Rows kept before splitting (a seeded random subset), None for all.
+    max_attack : int or None
+        Test (and validation) instances attacked per cell, None for all.
+    pgd_max_iter : int
+        Steps of the PGD cross-check.
+    estimator_params : dict
+        Parameters of :class:`~skarm.ARMClassifier` other than ``penalty`` and ``alpha``.
+    quick : bool
+        Whether this is the quick protocol (recorded in the results).
+    """
+
+    lambda_grid: tuple = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0)
+    table_grid: tuple = (0.0, 1e-3, 1e-2, 1e-1, 1.0)
+    eps_table3: tuple = (0.05, 0.2)
+    eps_table2: float = 0.5
+    eps_table4: float = 0.05
+    eps_select: float = 0.05
+    split: tuple = (0.5, 0.3, 0.2)
+    random_state: int = 0
+    max_samples: int | None = None
+    max_attack: int | None = None
+    pgd_max_iter: int = 100
+    estimator_params: dict = field(
+        default_factory=lambda: {
+            "C": 1.0,
+            "margin_floor": 0.01,
+            "loss": "hinge",
+            "loss_reduction": "sum",
+            "max_iter": 1000,
+            "tol": 1e-4,
+        }
+    )
+    quick: bool = False
+
+    @property
+    def eps_fractions(self):
+        """All budgets evaluated in a cell, as sorted fractions of the median row norm."""
+        return tuple(sorted({*self.eps_table3, self.eps_table2, self.eps_table4,
+                             self.eps_select}))
+
+    def grid(self, method):
+        """The ``alpha`` values of one method: ``(0.0,)`` for "none", else the sweep."""
+        return (0.0,) if METHODS[method] is None else tuple(self.lambda_grid)
+
+    def as_dict(self):
+        """The settings as a JSON-ready dict."""
+        return {**asdict(self), "eps_fractions": list(self.eps_fractions)}
+
+
+def default_protocol(quick=False):
+    """The protocol of the full reproduction, or of the quick smoke run.
+
+    Parameters
+    ----------
+    quick : bool, default=False
+        Quick mode: at most 300 rows, two-value grids (``alpha`` in {0, 0.1}), at most 40
+        attacked instances, 20 PGD steps. It runs in seconds and exercises every code path,
+        but its numbers mean little.
+
+    Returns
+    -------
+    protocol : Protocol
+
+    Examples
+    --------
+    >>> from skarm.experiments import default_protocol
+    >>> default_protocol().lambda_grid
+    (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+    >>> default_protocol(quick=True).table_grid
+    (0.0, 0.1)
+    """
+    if not quick:
+        return Protocol()
+    return Protocol(
+        lambda_grid=(0.1,),
+        table_grid=(0.0, 0.1),
+        max_samples=300,
+        max_attack=40,
+        pgd_max_iter=20,
+        quick=True,
+    )
+
+
+def make_estimator(method, alpha, protocol):
+    """The unfitted model of one cell: ``ARMClassifier(penalty, alpha, **params)``.
+
+    ``alpha = 0`` gives the unregularised model whatever the penalty, so it is built as
+    ``penalty=None``.
+    """
+    from .._classifier import ARMClassifier
+
+    penalty = METHODS[method] if alpha > 0 else None
+    return ARMClassifier(penalty=penalty, alpha=float(alpha), **protocol.estimator_params)
+
+
+def canonical_name(name):
+    """The data set name used in the results (lower case, aliases resolved)."""
+    name = str(name).strip().lower()
+    return _ALIASES.get(name, name)
+
+
+def _fingerprint(X, Y):
+    """A short hash of the data, so that a changed file invalidates the cached cells."""
+    digest = hashlib.sha1()
+    for a in (X, Y):
+        a = np.ascontiguousarray(a)
+        digest.update(str(a.shape).encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def load_dataset(name, *, data_home=None, max_samples=None, random_state=0):
+    """Load a data set of the reproduction as dense arrays.
+
+    Parameters
+    ----------
+    name : str
+        ``"digits"`` (the embedded :func:`~skarm.datasets.load_digit_attributes`, no download)
+        or a MULAN data set name for :func:`~skarm.datasets.load_mulan` (all rows: the
+        protocol makes its own split).
+    data_home : str or path-like, default=None
+        Folder of the MULAN data (default: the ``SKARM_DATA`` environment variable).
+    max_samples : int, default=None
+        Keep a seeded random subset of this many rows (quick mode).
+    random_state : int, default=0
+        Seed of that subset.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``name``, ``X`` (dense float64), ``Y`` ({0, 1} int), ``target_names`` and
+        ``fingerprint`` (a hash of X and Y).
+
+    Raises
+    ------
+    ReproduceError
+        Unknown name, or MULAN data that are neither local nor downloadable.
+
+    Examples
+    --------
+    >>> from skarm.experiments import load_dataset
+    >>> data = load_dataset("digits", max_samples=100)
+    >>> data.X.shape, data.Y.shape
+    ((100, 64), (100, 8))
+    """
+    name = canonical_name(name)
+    if name == "digits":
+        from ..datasets import load_digit_attributes
+
+        bunch = load_digit_attributes()
+        X, Y, target_names = bunch.data, bunch.target, list(bunch.target_names)
+    else:
+        from ..datasets import load_mulan
+
+        try:
+            # sklearn's OpenML fallback warns on every retry; the error below says it all.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                bunch = load_mulan(name, subset="all", data_home=data_home)
+        except FileNotFoundError as exc:
+            raise ReproduceError(f"{exc} On the command line: --data-home DIR.") from None
+        except ValueError as exc:
+            if not str(exc).startswith("Unknown MULAN data set"):
+                raise ReproduceError(f"cannot read data set {name!r}: {exc}") from None
+            close = difflib.get_close_matches(name, DATASETS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ReproduceError(
+                f"unknown data set {name!r}{hint}; choose from {', '.join(DATASETS)} or all, "
+                "or name a MULAN data set under --data-home (NAME/NAME.arff, NAME.xml)."
+            ) from None
+        X, Y, target_names = bunch.data, bunch.target, list(bunch.target_names)
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.int64)
+    if np.isnan(X).any():
+        # MULAN encodes missing values as NaN; none of the protocol's data sets has any.
+        raise ReproduceError(f"data set {name!r} has missing values, which the protocol "
+                             "does not impute; choose another data set.")
+    if max_samples is not None and X.shape[0] > max_samples:
+        rows = np.sort(np.random.RandomState(random_state).permutation(X.shape[0])[:max_samples])
+        X, Y = X[rows], Y[rows]
+    return Bunch(name=name, X=X, Y=Y, target_names=target_names,
+                 fingerprint=_fingerprint(X, Y))
+
+
+def median_row_norm(X):
+    """Median L2 norm of the rows of X: the data scale the budgets are relative to.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skarm.experiments import median_row_norm
+    >>> median_row_norm(np.array([[3.0, 4.0], [0.0, 1.0], [0.0, 2.0]]))
+    2.0
+    """
+    return float(np.median(np.linalg.norm(X, axis=1)))
+
+
+def budgets(X_train, fractions):
+    """L2 budgets ``eps = fraction * median_row_norm(X_train)``, keyed by ``f"{fraction:g}"``.
+
+    The paper's budgets (Creepware: 0.05 and 0.2 in Table 3, 0.5 in Table 2) apply to rows
+    of unit L2 norm; expressed as fractions of the median row norm they mean the same
+    relative perturbation on any data set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skarm.experiments import budgets
+    >>> budgets(np.array([[3.0, 4.0], [6.0, 8.0]]), (0.05, 0.2))
+    {'0.05': 0.375, '0.2': 1.5}
+    """
+    scale = median_row_norm(X_train)
+    return {f"{f:g}": float(f * scale) for f in fractions}
+
+
+def split_standardise(X, Y, *, fractions=(0.5, 0.3, 0.2), random_state=0):
+    """Seeded random train/validation/test split, then standardisation fitted on train.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Dense features.
+    Y : ndarray of shape (n_samples, n_labels)
+        {0, 1} labels.
+    fractions : tuple of 3 float, default=(0.5, 0.3, 0.2)
+        Train, validation and test fractions (the paper's 50/30/20).
+    random_state : int, default=0
+        Seed of the permutation.
+
+    Returns
+    -------
+    split : :class:`~sklearn.utils.Bunch`
+        ``X_train, X_val, X_test`` (standardised), ``Y_train, Y_val, Y_test`` and the row
+        indices ``train, val, test`` into the input. The test rows come in random order,
+        so a prefix of them is a random subset.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skarm.experiments import split_standardise
+    >>> rng = np.random.RandomState(0)
+    >>> s = split_standardise(rng.rand(10, 3), rng.randint(0, 2, (10, 2)))
+    >>> len(s.train), len(s.val), len(s.test)
+    (5, 3, 2)
+    >>> bool(np.allclose(s.X_train.mean(axis=0), 0))
+    True
+    """
+    n = X.shape[0]
+    order = np.random.RandomState(random_state).permutation(n)
+    n_train = int(round(fractions[0] * n))
+    n_val = int(round(fractions[1] * n))
+    train, val, test = np.split(order, [n_train, n_train + n_val])
+    scaler = StandardScaler().fit(X[train])
+    return Bunch(
+        X_train=scaler.transform(X[train]),
+        X_val=scaler.transform(X[val]),
+        X_test=scaler.transform(X[test]),
+        Y_train=Y[train],
+        Y_val=Y[val],
+        Y_test=Y[test],
+        train=train,
+        val=val,
+        test=test,
+    )

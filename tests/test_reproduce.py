@@ -1,0 +1,303 @@
+"""skarm reproduce: the protocol, the cached cells, the outputs and the command line."""
+
+import json
+import sys
+import urllib.error
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from skarm import _cli
+from skarm.experiments import (
+    ReproduceError,
+    budgets,
+    default_protocol,
+    load_dataset,
+    reproduce,
+    split_standardise,
+)
+from skarm.experiments import _run as run_module
+from skarm.experiments._analysis import pareto_front, select_alpha, spearman
+from skarm.experiments._cells import CellStore
+from skarm.experiments._claims import trend
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("tqdm")
+
+PAPER_COLUMNS = "|  | non | L2 | nl | sg | pm | SAE |"
+
+
+def quiet(msg):
+    """A log that drops the status lines."""
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """One quick run on the embedded data, shared by the tests that only read its output."""
+    out = tmp_path_factory.mktemp("quick")
+    run = reproduce(out=out, quick=True, progress=False, log=quiet)
+    return out, run
+
+
+# --------------------------------------------------------------------------------------
+# The protocol
+# --------------------------------------------------------------------------------------
+
+
+def test_split_is_50_30_20_seeded_and_standardised_on_train():
+    data = load_dataset("digits")
+    X, Y = data.X, data.Y
+    s = split_standardise(X, Y, random_state=0)
+    n = len(X)
+    assert (len(s.train), len(s.val), len(s.test)) == (
+        round(0.5 * n), round(0.3 * n), n - round(0.5 * n) - round(0.3 * n)
+    )
+    assert len(np.intersect1d(s.train, s.test)) == 0
+    assert len(np.union1d(np.union1d(s.train, s.val), s.test)) == n
+    # Scaler fitted on train only: train columns have mean 0, test columns do not exactly.
+    assert_allclose(s.X_train.mean(axis=0), 0, atol=1e-10)
+    again = split_standardise(X, Y, random_state=0)
+    assert np.array_equal(again.test, s.test)
+    assert not np.array_equal(split_standardise(X, Y, random_state=1).test, s.test)
+
+
+def test_budgets_are_fractions_of_the_median_row_norm():
+    X = np.array([[3.0, 4.0], [0.0, 1.0], [0.0, 10.0]])  # norms 5, 1, 10: median 5
+    assert budgets(X, (0.05, 0.2, 0.5)) == {"0.05": 0.25, "0.2": 1.0, "0.5": 2.5}
+
+
+def test_default_grids_and_budgets():
+    p = default_protocol()
+    # The table columns are in the sweep, so Tables 2 and 4 need no extra fits.
+    assert set(p.table_grid) - {0.0} <= set(p.lambda_grid)
+    assert p.eps_table3 == (0.05, 0.2) and p.eps_table2 == 0.5 and p.eps_table4 == 0.05
+    q = default_protocol(quick=True)
+    assert len(q.table_grid) == 2 and q.max_attack is not None
+
+
+def test_unknown_dataset_suggests_the_closest_name(data_home):
+    with pytest.raises(ReproduceError, match="did you mean 'emotions'"):
+        load_dataset("emotion", data_home=data_home)
+
+
+def test_selection_prefers_the_smaller_alpha_on_ties():
+    p = default_protocol(quick=True)
+    p = type(p)(**{**p.__dict__, "lambda_grid": (0.1, 1.0)})
+
+    def cell(adv, clean):
+        return {"val": {"gase": {"0.05": {"micro": adv}}, "clean": {"micro": clean}}}
+
+    cells = {("none", 0.0): cell(0.3, 0.8), ("sae", 0.1): cell(0.5, 0.79),
+             ("sae", 1.0): cell(0.5, 0.5)}
+    assert select_alpha(cells, "sae", p) == 0.1
+    cells[("sae", 1.0)] = cell(0.6, 0.5)
+    assert select_alpha(cells, "sae", p) == 1.0
+    # The constrained rule refuses the model that lost 0.3 clean micro-F1.
+    assert select_alpha(cells, "sae", p, rule="constrained") == 0.1
+    assert select_alpha(cells, "none", p) == 0.0
+
+
+def test_pareto_front_and_spearman():
+    assert pareto_front([0.8, 0.7, 0.6, 0.75], [0.1, 0.3, 0.2, 0.05]) == [0, 1]
+    # Table 2 (Creepware): the model-level test gives CC = 1, P ~ 0 (ALGORITHMS.md 11).
+    rho, p = spearman([13.5, 11.4, 10.8, 6.9, 4.3], [31.5, 19.16, 18.06, 14.55, 11.22])
+    assert rho == 1.0 and p < 1e-20
+    assert trend([0.23, 0.22, 0.20, 0.15, 0.12], -1) == "yes"
+    assert trend([0.34, 0.35, 0.39, 0.44, 0.53], 1) == "yes"
+
+
+def test_cells_are_written_atomically(tmp_path):
+    store = CellStore(tmp_path)
+    config = {"dataset": "toy", "method": "sae", "alpha": 0.1}
+    path = store.save(config, {"config": config, "value": 1})
+    assert store.load(config) == {"config": config, "value": 1}
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left
+    # A truncated or foreign file is ignored, not trusted.
+    path.write_text("{")
+    assert store.load(config) is None
+    store.save({**config, "alpha": 1.0}, {"config": {"other": 1}})
+    assert store.load({**config, "alpha": 1.0}) is None
+
+
+# --------------------------------------------------------------------------------------
+# A quick run: the files and the structure of the tables
+# --------------------------------------------------------------------------------------
+
+
+def test_quick_run_writes_json_markdown_and_plots(quick_run):
+    out, run = quick_run
+    names = {p.relative_to(out).as_posix() for p in run.files}
+    assert {"results.json", "tables.md", "claims.md"} <= names
+    assert {
+        "plots/digits_f1_vs_lambda.png",
+        "plots/digits_pareto_eps0.05.png",
+        "plots/digits_pareto_eps0.2.png",
+        "plots/digits_table2_sae_vs_ca.png",
+    } <= names
+    for p in run.files:
+        assert p.stat().st_size > 0
+        if p.suffix == ".png":
+            assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert run.n_fitted == run.n_cells == 6 and run.n_cached == 0
+
+
+def test_quick_run_results_json(quick_run):
+    out, _ = quick_run
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["tables"] == ["2", "3", "4"] and doc["datasets"] == ["digits"]
+    result = doc["results"]["digits"]
+    t2, t3, t4 = result["table2"], result["table3"], result["table4"]
+    assert t2["alpha"] == [0.0, 0.1] and len(t2["C_a"]) == len(t2["sae_mean"]) == 2
+    assert set(t2["spearman"]) >= {"model_mean", "model_median", "instance_pooled"}
+    for rule in ("adversarial", "constrained"):
+        assert list(t3[rule]) == ["none", "l2", "nuclear", "single", "primal", "sae"]
+        for m in t3[rule].values():
+            # Adversarial F1 never beats clean F1 on the same instances... in expectation;
+            # GASE flips at least as many labels as PGD on linear models.
+            for key in ("0.05", "0.2"):
+                assert m["gase"][key]["C_a"] >= m["pgd"][key]["C_a"] - 1e-9
+                assert 0 <= m["gase"][key]["micro"] <= 1
+    assert len(t4["phi_align"]) == len(t4["pert_micro"]) == 2
+    assert set(result["pareto"]) == {"0.05", "0.2"}
+    info = result["info"]
+    assert info["n_samples"] == 300 and info["n_attacked"] == 40
+    assert_allclose(info["eps"]["0.5"], 0.5 * info["median_row_norm"], rtol=1e-5)
+    assert doc["claims"] and all("ours" in c for c in doc["claims"])
+
+
+def test_quick_run_tables_are_laid_out_like_the_paper(quick_run):
+    out, _ = quick_run
+    text = (out / "tables.md").read_text()
+    for heading in ("### Table 2", "### Table 3", "### Table 3b", "### Table 4", "Pareto"):
+        assert heading in text
+    assert PAPER_COLUMNS in text
+    table3 = text.split("### Table 3:")[1].split("###")[0]
+    rows = [line for line in table3.splitlines() if line.startswith("| ")]
+    labels = [row.split("|")[1].strip() for row in rows[1:]]
+    assert labels[:3] == ["lambda (validation)", "micro-F1 clean", "macro-F1 clean"]
+    assert any(label.startswith("eps=0.05") and label.endswith("micro") for label in labels)
+    assert any(label.startswith("eps=0.2") and label.endswith("macro") for label in labels)
+    assert all(len(row.split("|")) == len(rows[0].split("|")) for row in rows)
+    table4 = text.split("### Table 4")[1].split("###")[0]
+    for label in ("phi_align", "micro-F1 clean", "macro-F1 clean", "micro-F1 pert",
+                  "macro-F1 pert"):
+        assert f"| {label}" in table4
+    assert "| Table | Claim | Paper (Creepware) | digits |" in (out / "claims.md").read_text()
+
+
+# --------------------------------------------------------------------------------------
+# Cache: a rerun fits nothing; an interrupted run keeps its finished cells
+# --------------------------------------------------------------------------------------
+
+
+def test_rerun_loads_every_cell_without_fitting(quick_run, tmp_path, monkeypatch, capsys):
+    out, first = quick_run
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a cached cell was refitted")
+
+    monkeypatch.setattr(run_module, "compute_cell", no_fit)
+    status = _cli.main(["reproduce", "--quick", "--out", str(tmp_path), "--cache-dir",
+                        str(out / "cells"), "--no-progress"])
+    assert status == 0
+    err = capsys.readouterr().err
+    assert "6 from cache, 0 to fit" in err
+    assert "0 cells fitted, 6 loaded from cache" in err
+    second = json.loads((tmp_path / "results.json").read_text())
+    assert second["run"]["n_fitted"] == 0 and second["run"]["n_cached"] == 6
+    # Same cells, same tables.
+    assert (tmp_path / "tables.md").read_text() == (out / "tables.md").read_text()
+
+
+def test_interrupted_run_keeps_finished_cells(tmp_path, monkeypatch, capsys):
+    original = run_module._run_cell
+    calls = []
+
+    def interrupt_after_two(*args, **kwargs):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "_run_cell", interrupt_after_two)
+    status = _cli.main(["reproduce", "--quick", "--table", "3", "--out", str(tmp_path),
+                        "--no-progress"])
+    assert status == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err
+    cells = sorted((tmp_path / "cells" / "digits").glob("*"))
+    assert len(cells) == 2 and all(p.suffix == ".json" for p in cells)
+
+    monkeypatch.setattr(run_module, "_run_cell", original)
+    run = reproduce(tables="3", out=tmp_path, quick=True, progress=False, log=quiet)
+    assert run.n_cached == 2 and run.n_fitted == run.n_cells - 2
+
+
+def test_table_2_alone_fits_only_the_nuclear_grid(tmp_path):
+    run = reproduce(tables="2", out=tmp_path, quick=True, progress=False, log=quiet)
+    assert run.n_cells == 2  # lambda = 0 and the one nuclear lambda of the quick grid
+    text = (tmp_path / "tables.md").read_text()
+    assert "### Table 2" in text and "### Table 3" not in text and "### Table 4" not in text
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == {"digits_table2_sae_vs_ca.png"}
+
+
+# --------------------------------------------------------------------------------------
+# Bad input: one line on stderr, exit status 2, no traceback
+# --------------------------------------------------------------------------------------
+
+
+def assert_one_line_error(capsys, status, *fragments):
+    assert status == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_unknown_table(capsys):
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(["reproduce", "--table", "5"])
+    assert_one_line_error(capsys, exc.value.code, "--table", "'5'", "--help")
+
+
+def test_unknown_dataset(tmp_path, capsys, data_home):
+    status = _cli.main(["reproduce", "--dataset", "emotion", "--data-home", str(data_home),
+                        "--out", str(tmp_path / "out")])
+    assert_one_line_error(capsys, status, "unknown data set 'emotion'", "emotions")
+    assert not (tmp_path / "out").exists()  # nothing written for a typo
+
+
+def test_unwritable_output_folder(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    status = _cli.main(["reproduce", "--quick", "--out", str(blocker / "out")])
+    assert_one_line_error(capsys, status, "cannot write to the output folder", "--out")
+
+
+def test_missing_data_without_network(tmp_path, capsys, monkeypatch):
+    from skarm.datasets import _mulan
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(_mulan, "fetch_openml", offline)
+    monkeypatch.delenv("SKARM_DATA", raising=False)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_data"))
+    status = _cli.main(["reproduce", "--dataset", "emotions", "--data-home",
+                        str(tmp_path / "empty"), "--out", str(tmp_path / "out")])
+    assert_one_line_error(capsys, status, "emotions", "--data-home DIR", "SKARM_DATA")
+
+
+def test_missing_extras(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes the import fail
+    status = _cli.main(["reproduce", "--quick", "--out", str(tmp_path)])
+    assert_one_line_error(capsys, status, "matplotlib", 'pip install "skarm[reproduce]"')
+
+
+def test_bare_skarm_still_runs_the_demo(capsys):
+    assert _cli.main([]) == 0
+    assert "mean SAE" in capsys.readouterr().out
+    assert _cli.main(["demo"]) == 0
