@@ -7,27 +7,14 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from sklearn.utils.validation import check_array, check_consistent_length
 
 from .._decision import as_decision
 from .._sae import DEFAULT_DELTA, soft_attackability_values
 from ..exceptions import NearBoundaryWarning
 from ..utils._sklearn_compat import Interval, validate_params
+from ..utils._validation import check_label_indicator
 
 __all__ = ["alignment_score", "sae_score", "soft_attackability"]
-
-
-def _check_label_indicator(y, n_samples, n_labels):
-    """Validate a {0, 1} label indicator against the model's number of labels."""
-    y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-    if y.ndim == 1:
-        y = y.reshape(-1, 1)
-    check_consistent_length(np.empty(n_samples), y)
-    if y.shape[1] != n_labels:
-        raise ValueError(f"y has {y.shape[1]} label columns, but the model has {n_labels} labels.")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError("y must be a {0, 1} label indicator; got other values.")
-    return y.astype(np.float64)
 
 
 @validate_params(
@@ -98,7 +85,7 @@ def soft_attackability(estimator, X, *, y=None, delta=DEFAULT_DELTA):
     decision = as_decision(estimator)
     X = decision.check_X(X)
     if y is not None:
-        y = _check_label_indicator(y, X.shape[0], decision.n_labels)
+        y = check_label_indicator(y, X.shape[0], decision.n_labels)
     sae, n_clamped = soft_attackability_values(decision, X, y, delta=delta)
     if n_clamped:
         warnings.warn(
