@@ -60,10 +60,13 @@ def run(n_samples, n_features, labels, repeats, loop_samples):
         Y = (X[:2000] @ rng.standard_normal((n_features, m)) > 0).astype(int)
         model = RidgeClassifier(alpha=1.0).fit(X[:2000], Y)
         soft_attackability(model, X[:10])  # compile the kernel outside the timings
-        t_sae = best_time(lambda: soft_attackability(model, X), repeats)
-        t_dec = best_time(lambda: model.decision_function(X), repeats)
+        t_sae = best_time(lambda: soft_attackability(model, X), repeats)  # noqa: B023
+        t_dec = best_time(lambda: model.decision_function(X), repeats)  # noqa: B023
         H = model.decision_function(X[:loop_samples])
-        t_loop = best_time(lambda: plain_loop_sae(model.coef_, H), 1) * n_samples / loop_samples
+        t_loop = (
+            best_time(lambda: plain_loop_sae(model.coef_, H), 1)  # noqa: B023
+            * n_samples / loop_samples
+        )
         np.testing.assert_allclose(
             plain_loop_sae(model.coef_, H), soft_attackability(model, X[:loop_samples]),
             rtol=1e-8,

@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
-from skarm._decision import as_linear_decision
+from skarm._decision import as_decision
 from skarm.attacks import GASEAttack, PGDAttack, exact_attack
 from skarm.attacks._kernels import min_norm_perturbation
 from skarm.utils._sklearn_compat import InvalidParameterError
@@ -309,7 +309,7 @@ def test_generic_path_matches_linear_path(with_y, global_random_seed):
 
 def test_generic_path_first_order_is_valid():
     model = ovr()
-    decision = as_linear_decision(model)
+    decision = as_decision(model)
     wrapper = GradientOnly(decision.coef, decision.intercept)
     result = GASEAttack(wrapper, eps=1.5).attack(X, Y)  # auto: first_order
     assert np.all(result.norms <= 1.5)
@@ -385,10 +385,14 @@ def test_attack_in_a_pipeline_sees_predictions_at_predict_time():
 
 
 @pytest.mark.parametrize("Attack", [GASEAttack, PGDAttack])
-def test_same_output_whatever_the_batch(Attack):
+@pytest.mark.parametrize("generic", [False, True])
+def test_same_output_whatever_the_batch(Attack, generic):
     rng = np.random.RandomState(0)
-    X_big = np.vstack([X] * 4) + 0.05 * rng.standard_normal((4 * len(X), X.shape[1]))
+    X_big = np.vstack([X] * 3) + 0.05 * rng.standard_normal((3 * len(X), X.shape[1]))
     model = ovr()
+    if generic:
+        decision = as_decision(model)
+        model = GradientOnly(decision.coef, decision.intercept)
     whole = Attack(model, eps=1.0, n_jobs=2).attack(X_big)
     order = rng.permutation(len(X_big))
     shuffled = Attack(model, eps=1.0).attack(X_big[order])
@@ -396,6 +400,11 @@ def test_same_output_whatever_the_batch(Attack):
     assert_array_equal(shuffled.targets, whole.targets[order])
     single = Attack(model, eps=1.0).attack(X_big[7:8])
     assert_allclose(single.X_adv, whole.X_adv[7:8], atol=1e-12)
+
+
+def test_feature_names_pass_through():
+    attack = GASEAttack(ovr(), eps=1.0).fit(X)
+    assert_array_equal(attack.get_feature_names_out(), [f"x{i}" for i in range(X.shape[1])])
 
 
 def test_params_clone_and_pickle():

@@ -168,7 +168,9 @@ def test_bad_X_and_parameters_raise_in_sklearn_wording():
         r"\[0.0, inf\). Got -1 instead.",
     ):
         ARMClassifier(alpha=-1).fit(X, Y)
-    with pytest.raises(ValueError, match=r"penalty' parameter of ARMClassifier.*Did you mean 'sae'"):
+    with pytest.raises(
+        ValueError, match=r"penalty' parameter of ARMClassifier.*Did you mean 'sae'"
+    ):
         ARMClassifier(penalty="sea").fit(X, Y)
     with pytest.raises(ValueError, match="Did you mean 'nuclear'"):
         ARMClassifier(penalty="Nuclear").fit(X, Y)

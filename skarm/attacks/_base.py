@@ -4,8 +4,9 @@ An attack wraps an already fitted multi-label model ``h`` and perturbs each inst
 into ``x + r`` with ``||r||_2 <= eps`` so that as many labels as possible flip. This module
 holds the estimator contract (parameters, ``fit``/``transform``/``attack``), the
 per-instance targets (reference signs, overshoot, thresholds), the batching over instances
-and the final verification: every reported flip is re-checked on the model itself with the
-returned perturbation, and the perturbation is guaranteed to lie in the ball.
+and the final verification: every reported flip is re-checked by evaluating the model's
+decision function at the returned ``X_adv`` (in input space, not through the label Gram the
+linear solver works on), and the perturbation is guaranteed to lie in the ball.
 """
 
 # Authors: The skarm developers
@@ -17,10 +18,11 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from .._decision import LinearDecision, as_linear_decision
+from .._decision import LinearDecision, as_decision
 from ..utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -79,7 +81,7 @@ class DifferentiableDecision:
 
 
 def resolve_decision(estimator, owner):
-    """The decision function of ``estimator``: exact linear, else the generic interface.
+    """The decision function of ``estimator``: its own, exact linear, else the generic one.
 
     Parameters
     ----------
@@ -90,7 +92,9 @@ def resolve_decision(estimator, owner):
 
     Returns
     -------
-    decision : LinearDecision or DifferentiableDecision
+    decision : LinearDecision, skarm.deep.DeepDecision or DifferentiableDecision
+        What :func:`skarm._decision.as_decision` reads (skarm's estimators, linear models),
+        else the model's own ``decision_function`` and ``input_gradients``.
 
     Raises
     ------
@@ -101,10 +105,10 @@ def resolve_decision(estimator, owner):
     """
     # FrozenEstimator (the scikit-learn way to keep a fitted model fitted through clone)
     # delegates attributes but is not itself an OvR or a Pipeline: look through it.
-    while type(estimator).__name__ == "FrozenEstimator" and hasattr(estimator, "estimator"):
+    while isinstance(estimator, FrozenEstimator):
         estimator = estimator.estimator
     try:
-        return as_linear_decision(estimator)
+        return as_decision(estimator)
     except TypeError as linear_error:
         if callable(getattr(estimator, "input_gradients", None)) and callable(
             getattr(estimator, "decision_function", None)
@@ -120,7 +124,9 @@ def resolve_decision(estimator, owner):
 def check_label_indicator(y, n_samples, n_labels):
     """Validate a {0, 1} label indicator of shape (n_samples, n_labels); float64 out."""
     # Not shared with skarm.metrics: skarm.metrics imports the attacks, not the reverse.
-    y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+    y = check_array(y, accept_sparse=True, ensure_2d=False, dtype=None, input_name="y")
+    if sp.issparse(y):
+        y = y.toarray()
     if y.ndim == 1:
         y = y.reshape(-1, 1)
     check_consistent_length(np.empty(n_samples), y)
@@ -363,7 +369,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         targets = np.vstack([p[1] for p in parts]) if parts else np.zeros((0, m), dtype=bool)
 
         X_adv, norms = _into_ball(X, R, self.eps)
-        # The check on the model itself, with the perturbation actually returned.
+        # The check on the model's scores at the X_adv actually returned (input space).
         flipped = flipped_labels(decision.decision_function(X_adv), signs)
         n_flipped = flipped.sum(axis=1)
         if self.verbose:

@@ -2,27 +2,30 @@
 
 The attacked label set T grows greedily. Each round scores every label not yet in T with a
 marginal-cost estimator, takes the cheapest, computes the minimum-norm perturbation that
-flips T plus that label (the QP of :mod:`skarm.attacks._kernels`), and adds every other label that
-this perturbation flips for free. It stops when no label fits the budget any more.
+flips T plus that label (the QP of :mod:`skarm.attacks._kernels`), and adds every other
+label that this perturbation flips for free. It stops when no label fits the budget.
 
 Two implementations of the same algorithm:
 
-* **linear** (``h(x) = W x + b``, read by :func:`skarm._decision.as_linear_decision`): every
+* **linear** (``h(x) = W x + b``, read by :func:`skarm._decision.as_decision`): every
   quantity lives on the label Gram ``K = W W^T``; the perturbation is formed in input space
   once, at the end. The ``exact`` estimator (the cost of ``T + {j}`` itself) is evaluated
-  lazily: costs only grow as T grows, so last round's cost is a lower bound on this round's
-  and only the labels whose bound beats the current best are re-solved ("lazy greedy",
-  Minoux 1978). A label whose cost exceeds the budget is dropped for good.
+  lazily: costs only grow as T grows, so a lower bound from an earlier round (or from weak
+  duality, ``cost(T + {j})^2 >= cost(T)^2 + gap_j^2``) that already exceeds the current best
+  spares the QP ("lazy greedy", Minoux 1978). A label whose bound exceeds the budget is
+  dropped for good. This is :func:`skarm.attacks._kernels.gase_linear_kernel`.
 * **generic** (any model with ``decision_function`` and ``input_gradients``): the same
   greedy on the Jacobian Gram at the current adversarial point, with the inner attack
-  iterating the linearised QP (a multi-label DeepFool that respects inequalities).
-  On a linear model the linearisation is exact and both give the same result.
+  iterating the linearised QP (a multi-label DeepFool that respects inequalities), batched
+  over instances. On a linear model the linearisation is exact and both paths agree.
 
-Both finally compare the greedy result with the best single-label attack (the perturbation
-that flips one label, plus what it flips for free) and keep the one that flips more labels:
-the "best of greedy and best singleton" safeguard of budgeted greedy algorithms (Khuller,
-Moss and Naor 1999; CELF, Leskovec et al. 2007), which guarantees GASE never does worse than
-the strongest single-label attack.
+Two documented additions to ALGORITHMS.md 7.4 (a reconstruction, [R]), both in both paths:
+
+* a second start: the greedy also runs from the single label whose own attack flips the
+  most labels, and the better result is kept (``restart=True``);
+* the "best of greedy and best singleton" safeguard of budgeted greedy algorithms (Khuller,
+  Moss and Naor 1999; CELF, Leskovec et al. 2007): the result is never worse than the best
+  single-label attack (the perturbation that flips one label, plus what it flips for free).
 """
 
 # Authors: The skarm developers
@@ -113,13 +116,15 @@ def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter):
     return ok, R, H_out, nus
 
 
-def _gase_generic(decision, X, scores, S, tau, flipped0, eps, exact, n_retry, max_iter):
-    """GASE on a model known only through scores and input gradients (one batch)."""
-    n, m = scores.shape
-    R = np.zeros_like(X)
-    inT = flipped0 | (S * scores <= tau)
-    nu_prev = np.zeros((n, m))
-    active = np.ones(n, dtype=bool)
+def _expand_generic(decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, nu_prev, rows):
+    """The greedy rounds of ALGORITHMS.md 7.4 on the instances ``rows``, batched.
+
+    ``inT``, ``R`` and ``nu_prev`` (the attacked sets, perturbations and last multipliers)
+    are updated in place.
+    """
+    n, m = inT.shape
+    active = np.zeros(n, dtype=bool)
+    active[rows] = True
     dead = np.zeros((n, m), dtype=bool)  # labels whose attack failed: costs only grow
     for _ in range(m):
         rows = np.flatnonzero(active & ~inT.all(axis=1))
@@ -161,27 +166,82 @@ def _gase_generic(decision, X, scores, S, tau, flipped0, eps, exact, n_retry, ma
             success[np.flatnonzero(todo)[ok]] = True
         active[rows[~success]] = False
 
-    # Safeguard: the best one-step single-label attack from x, if it flips more labels.
-    H0 = scores
+
+def _single_label_attacks(decision, X, scores, S, tau, eps):
+    """The best one-step single-label attack from x of each instance (as in the kernels).
+
+    Returns the label (-1 when no single label fits), the labels it flips past their
+    thresholds and its perturbation.
+    """
+    n, m = scores.shape
     J0 = decision.input_gradients(X)
     norms0 = np.linalg.norm(J0, axis=2)
     valid0 = norms0 > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        cost0 = np.where(valid0, (S * H0 - tau) / np.where(valid0, norms0, 1.0), np.inf)
+        cost0 = np.where(valid0, (S * scores - tau) / np.where(valid0, norms0, 1.0), np.inf)
+    best = np.full(n, -1)
+    hits_best = np.zeros((n, m), dtype=bool)
+    R_best = np.zeros_like(X)
     b_idx, j_idx = np.nonzero((cost0 > 0) & (cost0 <= eps))
-    if b_idx.size:
-        step = cost0[b_idx, j_idx] / norms0[b_idx, j_idx] * S[b_idx, j_idx]
-        R_single = -step[:, np.newaxis] * J0[b_idx, j_idx]
-        H_single = decision.decision_function(X[b_idx] + R_single)
-        hits = S[b_idx] * H_single <= tau[b_idx]
-        hits[np.arange(b_idx.size), j_idx] = True
-        counts = hits.sum(axis=1)
-        for b in np.unique(b_idx):
-            mine = np.flatnonzero(b_idx == b)
-            best = mine[np.argmax(counts[mine])]  # first maximum: lowest label
-            if counts[best] > inT[b].sum():
-                inT[b] = hits[best]
-                R[b] = R_single[best]
+    if b_idx.size == 0:
+        return best, hits_best, R_best
+    step = cost0[b_idx, j_idx] / norms0[b_idx, j_idx] * S[b_idx, j_idx]
+    R_single = -step[:, np.newaxis] * J0[b_idx, j_idx]
+    H_single = decision.decision_function(X[b_idx] + R_single)
+    hits = S[b_idx] * H_single <= tau[b_idx]
+    hits[np.arange(b_idx.size), j_idx] = True
+    counts = hits.sum(axis=1)
+    for b in np.unique(b_idx):
+        mine = np.flatnonzero(b_idx == b)
+        pick = mine[np.argmax(counts[mine])]  # first maximum: lowest label
+        best[b], hits_best[b], R_best[b] = j_idx[pick], hits[pick], R_single[pick]
+    return best, hits_best, R_best
+
+
+def _gase_generic(decision, X, scores, S, tau, flipped0, eps, exact, n_retry, max_iter, restart):
+    """GASE on a model known only through scores and input gradients (one batch).
+
+    The same steps as :func:`skarm.attacks._kernels.gase_linear_kernel`: the greedy from
+    the labels already flipped, a second start from the best single-label attack, and the
+    single-label safeguard.
+    """
+    n, m = scores.shape
+    R = np.zeros_like(X)
+    inT = flipped0 | (S * scores <= tau)
+    nu_prev = np.zeros((n, m))
+    _expand_generic(
+        decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, nu_prev, np.arange(n)
+    )
+    single, single_hits, R_single = _single_label_attacks(decision, X, scores, S, tau, eps)
+    if restart:
+        rows = np.flatnonzero((single >= 0) & ~inT[np.arange(n), np.maximum(single, 0)])
+        sets = flipped0[rows].copy()
+        sets[np.arange(rows.size), single[rows]] = True
+        ok, R_seed, H_seed, nus_seed = _inner_attack(
+            decision,
+            X[rows],
+            np.zeros((rows.size, X.shape[1])),
+            sets,
+            S[rows],
+            tau[rows],
+            eps,
+            max_iter,
+        )
+        inT_b = inT.copy()
+        R_b = R.copy()
+        nu_b = nu_prev.copy()
+        seeded = rows[ok]
+        inT_b[seeded] = sets[ok] | (S[seeded] * H_seed[ok] <= tau[seeded])
+        R_b[seeded] = R_seed[ok]
+        nu_b[seeded] = nus_seed[ok]
+        _expand_generic(
+            decision, X, S, tau, eps, exact, n_retry, max_iter, inT_b, R_b, nu_b, seeded
+        )
+        better = seeded[inT_b[seeded].sum(axis=1) > inT[seeded].sum(axis=1)]
+        inT[better], R[better] = inT_b[better], R_b[better]
+    # Safeguard: never fewer labels than the best single-label attack.
+    better = (single >= 0) & (single_hits.sum(axis=1) > inT.sum(axis=1))
+    inT[better], R[better] = single_hits[better], R_single[better]
     return R, inT
 
 
@@ -198,7 +258,8 @@ class GASEAttack(BaseAttack):
     perturbation that flips all of T, and adds every label that perturbation flips for free;
     it stops when no further label fits the budget ``eps``. The number of labels flipped is
     a certified lower bound on the attackability ``C*(x)`` of Eq. 1: the perturbation that
-    achieves it is returned, lies in the ball, and every flip is re-checked on the model.
+    achieves it is returned, lies in the ball, and every flip is re-checked on the model's
+    scores at the returned point.
 
     As a transformer, :meth:`fit_transform` attacks the true labels y and :meth:`transform`
     attacks the model's own predictions, so that GASE can sit in a
@@ -213,13 +274,13 @@ class GASEAttack(BaseAttack):
         The fitted multi-label model to attack, used as it is (neither cloned nor refitted).
         Either linear in X (skarm's linear estimators, ``OneVsRestClassifier`` or
         ``MultiOutputClassifier`` of linear classifiers, ``RidgeClassifier``, Pipelines of
-        affine steps ending in one of them), attacked exactly through its label Gram, or any
-        object with ``decision_function(X)`` of shape (n_samples, n_labels) and
-        ``input_gradients(X)`` of shape (n_samples, n_labels, n_features), attacked by
-        linearised iterations. Note that :func:`~sklearn.base.clone` clones this parameter
-        like any other, which unfits it; wrap the model in
-        :class:`~sklearn.frozen.FrozenEstimator` to keep it fitted through ``clone`` (in
-        ``GridSearchCV``, for instance).
+        affine steps ending in one of them), attacked exactly through its label Gram; or
+        differentiable (skarm's estimators with the torch backend, or any object with
+        ``decision_function(X)`` of shape (n_samples, n_labels) and ``input_gradients(X)``
+        of shape (n_samples, n_labels, n_features)), attacked by linearised iterations.
+        Note that :func:`~sklearn.base.clone` clones this parameter like any other, which
+        unfits it; wrap the model in :class:`~sklearn.frozen.FrozenEstimator` to keep it
+        fitted through ``clone`` (in ``GridSearchCV``, for instance).
     eps : float
         The L2 budget: ``||x_adv - x||_2 <= eps``, in the units of the raw input X.
     reference : {"label", "prediction"}, default="label"
@@ -242,6 +303,12 @@ class GASEAttack(BaseAttack):
     max_iter : int, default=20
         Linearised QP iterations of the inner attack on non-linear models (a linear model
         needs one).
+    restart : bool, default=True
+        Also run the greedy from a second start, the single label whose own minimum-norm
+        attack flips the most labels, when the first run did not flip that label, and keep
+        the better result. At most twice the time; it matters when labels are strongly
+        correlated, where the cheapest first label can lead the greedy away from a large
+        group of labels that move together.
     overshoot : float, default=1e-6
         Each attacked label is pushed ``kappa_j = overshoot * max(1, |h_j(x)|)`` past its
         boundary, so the sign flips in floating point. Non-linear models may need more
@@ -273,8 +340,9 @@ class GASEAttack(BaseAttack):
     and the inner attack are a reconstruction. On a linear model, the inner problem is
     solved exactly on the label Gram ``W W^T`` (no work in the input dimension until the
     final perturbation), and the exact marginal costs are evaluated lazily, which is exact
-    because costs only grow with T. The result is the better of the greedy and of the best
-    single-label attack. A score of exactly 0 predicts the negative class.
+    because costs only grow with T. The result is the best of the greedy, of its second
+    start (``restart``) and of the best single-label attack. A score of exactly 0 predicts
+    the negative class.
 
     X may be sparse, but the perturbed output is dense.
 
@@ -304,6 +372,7 @@ class GASEAttack(BaseAttack):
         "marginal_cost": [StrOptions({"auto", "exact", "first_order"})],
         "n_retry": [Interval(Integral, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "restart": ["boolean"],
     }
 
     def __init__(
@@ -315,6 +384,7 @@ class GASEAttack(BaseAttack):
         marginal_cost="auto",
         n_retry=2,
         max_iter=20,
+        restart=True,
         overshoot=1e-6,
         n_jobs=None,
         verbose=0,
@@ -330,6 +400,7 @@ class GASEAttack(BaseAttack):
         self.marginal_cost = marginal_cost
         self.n_retry = n_retry
         self.max_iter = max_iter
+        self.restart = restart
 
     def _exact(self, decision):
         if self.marginal_cost == "auto":
@@ -346,7 +417,17 @@ class GASEAttack(BaseAttack):
         exact = self._exact(decision)
         if context is None:
             return _gase_generic(
-                decision, X, scores, signs, tau, flipped0, eps, exact, self.n_retry, self.max_iter
+                decision,
+                X,
+                scores,
+                signs,
+                tau,
+                flipped0,
+                eps,
+                exact,
+                self.n_retry,
+                self.max_iter,
+                self.restart,
             )
         Kt, norms, valid = context
         Mt = normalised_margins(signs * scores - tau, norms, valid, eps)
@@ -354,7 +435,16 @@ class GASEAttack(BaseAttack):
         targets = np.empty((n, m), dtype=bool)
         nus = np.empty((n, m))
         gase_linear_kernel(
-            Kt, valid, signs, np.ascontiguousarray(Mt), flipped0, exact, self.n_retry, targets, nus
+            Kt,
+            valid,
+            signs,
+            np.ascontiguousarray(Mt),
+            flipped0,
+            exact,
+            self.n_retry,
+            self.restart,
+            targets,
+            nus,
         )
         lam = np.where(valid, eps * nus / np.where(valid, norms, 1.0), 0.0)
         R = -(lam * signs) @ decision.coef

@@ -108,8 +108,32 @@ def _passive_solve(M, c, k, passive, pos, L, z):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _build_row(Kt, signs, idx, k, c, M, built, a):  # pragma: no cover - compiled
+    """Row a of ``M = D_s Kt D_s + c c^T`` (on idx), built the first time it is needed."""
+    if built[a]:
+        return
+    ia = idx[a]
+    for b in range(k):
+        ib = idx[b]
+        M[a, b] = signs[ia] * signs[ib] * Kt[ia, ib] + c[a] * c[b]
+    built[a] = True
+
+
+@numba.njit(cache=True, nogil=True)
+def _gradient(M, c, k, x, w):  # pragma: no cover - compiled
+    """``w = c - M x`` using the rows of M where x is non-zero (M is symmetric)."""
+    for a in range(k):
+        w[a] = c[a]
+    for b in range(k):
+        if x[b] != 0.0:
+            xb = x[b]
+            for a in range(k):
+                w[a] -= M[b, a] * xb
+
+
+@numba.njit(cache=True, nogil=True)
 def ldp_solve(  # pragma: no cover - compiled
-    Kt, signs, mt, idx, k, guess, u0, nu, M, L, c, u, z, w, pos, passive, excluded
+    Kt, signs, mt, idx, k, guess, u0, nu, M, L, c, u, z, w, pos, passive, excluded, built
 ):
     """Normalised cost of (P) for the labels ``idx[:k]``; inf when infeasible.
 
@@ -122,17 +146,11 @@ def ldp_solve(  # pragma: no cover - compiled
     """
     cmax = 0.0
     for a in range(k):
-        ia = idx[a]
-        c[a] = mt[ia]
+        c[a] = mt[idx[a]]
+        built[a] = False
         if abs(c[a]) > cmax:
             cmax = abs(c[a])
-    for a in range(k):
-        ia = idx[a]
-        for b in range(a + 1):
-            ib = idx[b]
-            v = signs[ia] * signs[ib] * Kt[ia, ib] + c[a] * c[b]
-            M[a, b] = v
-            M[b, a] = v
+    # Only the rows of M for labels that enter the active set are ever needed: O(k |P|).
     tol = 1e-13 * (1.0 + cmax * cmax)
 
     solved = False
@@ -143,6 +161,7 @@ def ldp_solve(  # pragma: no cover - compiled
         passive[a] = guess[a]
         if guess[a]:
             n_guess += 1
+            _build_row(Kt, signs, idx, k, c, M, built, a)
     if n_guess > 0 and _passive_solve(M, c, k, passive, pos, L, z):
         solved = True
         for a in range(k):
@@ -150,14 +169,11 @@ def ldp_solve(  # pragma: no cover - compiled
                 solved = False
                 break
         if solved:
+            _gradient(M, c, k, z, w)
             for a in range(k):
-                if not passive[a]:
-                    g = c[a]
-                    for b in range(k):
-                        g -= M[a, b] * z[b]
-                    if g > tol:
-                        solved = False
-                        break
+                if not passive[a] and w[a] > tol:
+                    solved = False
+                    break
         if solved:
             for a in range(k):
                 u[a] = z[a]
@@ -168,11 +184,9 @@ def ldp_solve(  # pragma: no cover - compiled
             u[a] = max(u0[a], 0.0)
             passive[a] = u[a] > 0.0
             excluded[a] = False
-        for a in range(k):
-            g = c[a]
-            for b in range(k):
-                g -= M[a, b] * u[b]
-            w[a] = g
+            if passive[a]:
+                _build_row(Kt, signs, idx, k, c, M, built, a)
+        _gradient(M, c, k, u, w)
         for _ in range(3 * k + 3):
             t = -1
             best = tol
@@ -183,6 +197,7 @@ def ldp_solve(  # pragma: no cover - compiled
             if t < 0:
                 break
             passive[t] = True
+            _build_row(Kt, signs, idx, k, c, M, built, t)
             first = True
             while True:
                 if not _passive_solve(M, c, k, passive, pos, L, z):
@@ -230,11 +245,7 @@ def ldp_solve(  # pragma: no cover - compiled
                         if passive[a] and not z[a] > 0.0:
                             passive[a] = False
                             u[a] = 0.0
-            for a in range(k):
-                g = c[a]
-                for b in range(k):
-                    g -= M[a, b] * u[b]
-                w[a] = g
+            _gradient(M, c, k, u, w)
 
     denom = 1.0
     for a in range(k):
@@ -277,6 +288,7 @@ class QPWorkspace:
         self.pos = np.empty(m, dtype=np.int64)
         self.passive = np.empty(m, dtype=np.bool_)
         self.excluded = np.empty(m, dtype=np.bool_)
+        self.built = np.empty(m, dtype=np.bool_)
 
     def arrays(self):
         return (
@@ -289,6 +301,7 @@ class QPWorkspace:
             self.pos,
             self.passive,
             self.excluded,
+            self.built,
         )
 
 
@@ -388,31 +401,31 @@ def normalised_margins(mu, norms, valid, eps):
 
 
 @numba.njit(cache=True, nogil=True)
-def _best_single(Kt, valid, s, mt, inT, nu):  # pragma: no cover - compiled
-    """Replace (inT, nu) by the best single-label attack when it flips more labels."""
-    m = mt.shape[0]
-    best_count = 0
-    for j in range(m):
-        if inT[j]:
-            best_count += 1
+def _single_label_set(Kt, s, mt, j, out):  # pragma: no cover - compiled
+    """Labels past their threshold after label j's single-label step (``nu_j = mt_j``)."""
+    count = 0
+    for l in range(mt.shape[0]):
+        out[l] = s[l] * s[j] * Kt[l, j] * mt[j] >= mt[l]
+        if out[l]:
+            count += 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _best_single_label(Kt, valid, s, mt, work):  # pragma: no cover - compiled
+    """The label whose single-label attack fits the budget and flips the most labels.
+
+    Ties go to the lowest index. Returns (-1, 0) when no single label fits.
+    """
     best_j = -1
-    for j in range(m):
-        if not valid[j] or not (0.0 < mt[j] <= 1.0):
-            continue
-        count = 0
-        for l in range(m):
-            # Label l after the single step nu_j = mt_j along label j.
-            if s[l] * s[j] * Kt[l, j] * mt[j] >= mt[l]:
-                count += 1
-        if count > best_count:
-            best_count = count
-            best_j = j
-    if best_j >= 0:
-        j = best_j
-        for l in range(m):
-            inT[l] = s[l] * s[j] * Kt[l, j] * mt[j] >= mt[l]
-            nu[l] = 0.0
-        nu[j] = mt[j]
+    best_count = 0
+    for j in range(mt.shape[0]):
+        if valid[j] and 0.0 < mt[j] <= 1.0:
+            count = _single_label_set(Kt, s, mt, j, work)
+            if count > best_count:
+                best_count = count
+                best_j = j
+    return best_j, best_count
 
 
 @numba.njit(cache=True, nogil=True)
@@ -424,7 +437,7 @@ def _solve_with(
     ``nu`` is the solution for T. With ``shrink = 1 / (1 + cost(T)^2) > 0`` it is optimal
     for T, and the solver starts from it; with 0, its support plus j is only a guess.
     """
-    M, L, c, u, z, w, pos, passive, excluded, u0 = ws
+    M, L, c, u, z, w, pos, passive, excluded, u0, built = ws
     m = mt.shape[0]
     k = 0
     for l in range(m):
@@ -437,7 +450,9 @@ def _solve_with(
     guess[k] = shrink == 0.0
     u0[k] = 0.0
     k += 1
-    cost = ldp_solve(Kt, s, mt, idx, k, guess, u0, nu_k, M, L, c, u, z, w, pos, passive, excluded)
+    cost = ldp_solve(
+        Kt, s, mt, idx, k, guess, u0, nu_k, M, L, c, u, z, w, pos, passive, excluded, built
+    )
     for l in range(m):
         out[l] = 0.0
     for a in range(k):
@@ -461,7 +476,91 @@ def _add_free_labels(Kt, s, mt, nu, inT, qnu):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def gase_linear_kernel(Kt, valid, S, Mt, T0, exact, n_retry, T_out, nu_out):  # pragma: no cover
+def _expand(Kt, valid, s, mt, inT, nu, cost_T, exact, n_retry, work):  # pragma: no cover
+    """The greedy rounds of ALGORITHMS.md 7.4, from the set ``inT`` whose solution is ``nu``.
+
+    Updates ``inT`` and ``nu`` in place.
+    """
+    lb, est, fresh, alive, cand_nu, qnu, idx, guess, nu_k, ws = work
+    m = mt.shape[0]
+    _add_free_labels(Kt, s, mt, nu, inT, qnu)
+    for l in range(m):
+        fresh[l] = False
+        # Weak duality with the multipliers of T plus the best step along label l alone:
+        # cost(T + {l})^2 >= cost(T)^2 + gap_l^2, where gap_l is the distance from the
+        # current point to label l's half-space (the single-label cost when T is empty).
+        gap = max(0.0, mt[l] - qnu[l])
+        lb[l] = np.sqrt(cost_T * cost_T + gap * gap)
+        alive[l] = valid[l] and not inT[l] and lb[l] <= 1.0
+    shrink = 1.0 / (1.0 + cost_T * cost_T)
+    while True:
+        accepted = -1
+        if exact:
+            # Lazy argmin of cost(T + {j}), ties to the lowest index: re-solve the label with
+            # the smallest bound until the smallest bound is an up-to-date cost.
+            while True:
+                j = -1
+                for l in range(m):
+                    if alive[l] and (j < 0 or lb[l] < lb[j]):
+                        j = l
+                if j < 0 or lb[j] > 1.0:
+                    break
+                if fresh[j]:
+                    accepted = j
+                    break
+                cost = _solve_with(
+                    Kt, valid, s, mt, inT, nu, shrink, j, idx, guess, nu_k, cand_nu[j], ws
+                )
+                lb[j] = cost
+                fresh[j] = True
+                if cost > 1.0:
+                    alive[j] = False  # costs only grow with T: it never fits again
+        else:
+            # First-order estimate: distance from the current point to label j's threshold
+            # along its own gradient, plus the cost so far.
+            n_alive = 0
+            for l in range(m):
+                if alive[l]:
+                    est[l] = cost_T + max(0.0, mt[l] - qnu[l])
+                    n_alive += 1
+            for _ in range(min(n_retry + 1, n_alive)):
+                j = -1
+                for l in range(m):
+                    if alive[l] and (j < 0 or est[l] < est[j]):
+                        j = l
+                cost = _solve_with(
+                    Kt, valid, s, mt, inT, nu, shrink, j, idx, guess, nu_k, cand_nu[j], ws
+                )
+                alive[j] = False
+                if cost <= 1.0:
+                    lb[j] = cost
+                    accepted = j
+                    break
+        if accepted < 0:
+            break
+        for l in range(m):
+            nu[l] = cand_nu[accepted, l]
+            fresh[l] = False
+        inT[accepted] = True
+        cost_T = lb[accepted]
+        shrink = 1.0 / (1.0 + cost_T * cost_T)
+        _add_free_labels(Kt, s, mt, nu, inT, qnu)
+        for l in range(m):
+            if inT[l]:
+                alive[l] = False
+            elif alive[l]:
+                gap = max(0.0, mt[l] - qnu[l])
+                bound = np.sqrt(cost_T * cost_T + gap * gap)
+                if bound > lb[l]:
+                    lb[l] = bound
+                if lb[l] > 1.0:
+                    alive[l] = False
+
+
+@numba.njit(cache=True, nogil=True)
+def gase_linear_kernel(
+    Kt, valid, S, Mt, T0, exact, n_retry, restart, T_out, nu_out
+):  # pragma: no cover - compiled
     n, m = Mt.shape
     ws = (
         np.empty((m, m)),
@@ -474,99 +573,77 @@ def gase_linear_kernel(Kt, valid, S, Mt, T0, exact, n_retry, T_out, nu_out):  # 
         np.empty(m, dtype=np.bool_),
         np.empty(m, dtype=np.bool_),
         np.empty(m),
+        np.empty(m, dtype=np.bool_),
     )
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
     nu_k = np.empty(m)
-    lb = np.empty(m)
-    est = np.empty(m)
-    fresh = np.empty(m, dtype=np.bool_)
-    alive = np.empty(m, dtype=np.bool_)
-    cand_nu = np.empty((m, m))
-    qnu = np.empty(m)
+    work = (
+        np.empty(m),  # lower bounds on cost(T + {j})
+        np.empty(m),  # first-order estimates
+        np.empty(m, dtype=np.bool_),  # bound up to date this round
+        np.empty(m, dtype=np.bool_),  # candidate that may still fit
+        np.empty((m, m)),  # solution for T + {j}
+        np.empty(m),  # (Q nu)_l: how far the current point pushes each label
+        idx,
+        guess,
+        nu_k,
+        ws,
+    )
+    inT_b = np.empty(m, dtype=np.bool_)
+    nu_b = np.empty(m)
+    seed_nu = np.empty(m)
+    single = np.empty(m, dtype=np.bool_)
     for b in range(n):
         s = S[b]
         mt = Mt[b]
         inT = T_out[b]
         nu = nu_out[b]
-        for j in range(m):
-            inT[j] = T0[b, j]
-            nu[j] = 0.0
-        _add_free_labels(Kt, s, mt, nu, inT, qnu)
-        cost_T = 0.0
-        shrink = 1.0  # nu = 0 is optimal for T0: every label in it is satisfied at r = 0
-        for j in range(m):
-            alive[j] = valid[j] and not inT[j] and mt[j] <= 1.0
-            lb[j] = mt[j]  # the single-label cost: a lower bound on cost(T + {j})
-            fresh[j] = False
-        while True:
-            accepted = -1
-            if exact:
-                # Lazy argmin of cost(T + {j}), ties to the lowest index: re-solve the label
-                # with the smallest bound until the smallest bound is an up-to-date cost.
-                while True:
-                    j = -1
-                    for l in range(m):
-                        if alive[l] and (j < 0 or lb[l] < lb[j]):
-                            j = l
-                    if j < 0 or lb[j] > 1.0:
-                        break
-                    if fresh[j]:
-                        accepted = j
-                        break
-                    cost = _solve_with(
-                        Kt, valid, s, mt, inT, nu, shrink, j, idx, guess, nu_k, cand_nu[j], ws
-                    )
-                    lb[j] = cost
-                    fresh[j] = True
-                    if cost > 1.0:
-                        alive[j] = False  # costs only grow with T: it never fits again
-            else:
-                # First-order estimate: distance from the current point to label j's
-                # threshold along its own gradient, plus the cost so far.
-                n_alive = 0
+        for l in range(m):
+            inT[l] = T0[b, l]
+            nu[l] = 0.0
+        _expand(Kt, valid, s, mt, inT, nu, 0.0, exact, n_retry, work)
+        count = 0
+        for l in range(m):
+            if inT[l]:
+                count += 1
+        j, single_count = _best_single_label(Kt, valid, s, mt, single)
+        # No set can hold more than the labels already flipped plus those whose own cost
+        # fits the budget; when the greedy reached that, a second start cannot do better.
+        upper = 0
+        for l in range(m):
+            if T0[b, l] or (valid[l] and mt[l] <= 1.0):
+                upper += 1
+        if restart and j >= 0 and not inT[j] and count < upper:
+            # Second start, from the label whose own attack flips the most labels, when the
+            # greedy did not take it. With strongly correlated labels the cheapest first
+            # label can lead the greedy away from a large group that moves together.
+            for l in range(m):
+                inT_b[l] = T0[b, l]
+                nu_b[l] = 0.0
+            cost = _solve_with(
+                Kt, valid, s, mt, inT_b, nu_b, 1.0, j, idx, guess, nu_k, seed_nu, ws
+            )
+            if cost <= 1.0:
                 for l in range(m):
-                    if alive[l]:
-                        est[l] = cost_T + max(0.0, mt[l] - qnu[l])
-                        n_alive += 1
-                for _ in range(min(n_retry + 1, n_alive)):
-                    j = -1
+                    nu_b[l] = seed_nu[l]
+                inT_b[j] = True
+                _expand(Kt, valid, s, mt, inT_b, nu_b, cost, exact, n_retry, work)
+                count_b = 0
+                for l in range(m):
+                    if inT_b[l]:
+                        count_b += 1
+                if count_b > count:
+                    count = count_b
                     for l in range(m):
-                        if alive[l] and (j < 0 or est[l] < est[j]):
-                            j = l
-                    cost = _solve_with(
-                        Kt, valid, s, mt, inT, nu, shrink, j, idx, guess, nu_k, cand_nu[j], ws
-                    )
-                    alive[j] = False
-                    if cost <= 1.0:
-                        lb[j] = cost
-                        accepted = j
-                        break
-            if accepted < 0:
-                break
+                        inT[l] = inT_b[l]
+                        nu[l] = nu_b[l]
+        if j >= 0 and single_count > count:
+            # Safeguard: never fewer labels than the best single-label attack.
+            _single_label_set(Kt, s, mt, j, inT)
             for l in range(m):
-                nu[l] = cand_nu[accepted, l]
-                fresh[l] = False
-            inT[accepted] = True
-            alive[accepted] = False
-            cost_T = lb[accepted]
-            shrink = 1.0 / (1.0 + cost_T * cost_T)
-            _add_free_labels(Kt, s, mt, nu, inT, qnu)
-            for l in range(m):
-                if inT[l]:
-                    alive[l] = False
-                elif alive[l]:
-                    # Weak duality with the multipliers of T plus the best step along label
-                    # l alone: cost(T + {l})^2 >= cost(T)^2 + gap_l^2, where gap_l is the
-                    # distance from the current point to label l's half-space. Tighter than
-                    # last round's cost, and free.
-                    gap = max(0.0, mt[l] - qnu[l])
-                    bound = np.sqrt(cost_T * cost_T + gap * gap)
-                    if bound > lb[l]:
-                        lb[l] = bound
-                    if lb[l] > 1.0:
-                        alive[l] = False
-        _best_single(Kt, valid, s, mt, inT, nu)
+                nu[l] = 0.0
+            nu[j] = mt[j]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -583,6 +660,7 @@ def candidate_costs_kernel(Kt, valid, S, Mt, inT, nu_prev, costs, nus):  # pragm
         np.empty(m, dtype=np.bool_),
         np.empty(m, dtype=np.bool_),
         np.empty(m),
+        np.empty(m, dtype=np.bool_),
     )
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
@@ -622,12 +700,13 @@ def set_costs_kernel(Kt, valid, S, Mt, sets, nu_prev, costs, nus):  # pragma: no
         np.empty(m, dtype=np.bool_),
         np.empty(m, dtype=np.bool_),
         np.empty(m),
+        np.empty(m, dtype=np.bool_),
     )
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
     nu_k = np.empty(m)
     for b in range(n):
-        M, L, c, u, z, w, pos, passive, excluded, u0 = ws
+        M, L, c, u, z, w, pos, passive, excluded, u0, built = ws
         k = 0
         for l in range(m):
             nus[b, l] = 0.0
@@ -661,6 +740,7 @@ def set_costs_kernel(Kt, valid, S, Mt, sets, nu_prev, costs, nus):  # pragma: no
             pos,
             passive,
             excluded,
+            built,
         )
         for a in range(k):
             nus[b, idx[a]] = nu_k[a]
@@ -693,8 +773,9 @@ def exact_kernel(Kt, valid, S, Mt, T_out, nu_out):  # pragma: no cover - compile
         np.empty(m, dtype=np.bool_),
         np.empty(m, dtype=np.bool_),
         np.empty(m),
+        np.empty(m, dtype=np.bool_),
     )
-    M, L, c, u, z, w, pos, passive, excluded, u0 = ws
+    M, L, c, u, z, w, pos, passive, excluded, u0, built = ws
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
     nu_k = np.empty(m)
@@ -757,6 +838,7 @@ def exact_kernel(Kt, valid, S, Mt, T_out, nu_out):  # pragma: no cover - compile
                         pos,
                         passive,
                         excluded,
+                        built,
                     )
                     if cost <= 1.0:
                         feasible[cand] = True
