@@ -20,7 +20,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import Bunch, check_array
-from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .._decision import LinearDecision, as_decision
 from ..utils._sklearn_compat import (
@@ -30,6 +30,7 @@ from ..utils._sklearn_compat import (
     _fit_context,
     validate_data,
 )
+from ..utils._validation import check_label_indicator
 
 __all__ = ["BaseAttack", "DifferentiableDecision", "resolve_decision"]
 
@@ -119,22 +120,6 @@ def resolve_decision(estimator, owner):
             "in X, or one that provides decision_function(X) and input_gradients(X). "
             f"{linear_error}"
         ) from linear_error
-
-
-def check_label_indicator(y, n_samples, n_labels):
-    """Validate a {0, 1} label indicator of shape (n_samples, n_labels); float64 out."""
-    # Not shared with skarm.metrics: skarm.metrics imports the attacks, not the reverse.
-    y = check_array(y, accept_sparse=True, ensure_2d=False, dtype=None, input_name="y")
-    if sp.issparse(y):
-        y = y.toarray()
-    if y.ndim == 1:
-        y = y.reshape(-1, 1)
-    check_consistent_length(np.empty(n_samples), y)
-    if y.shape[1] != n_labels:
-        raise ValueError(f"y has {y.shape[1]} label columns, but the model has {n_labels} labels.")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError("y must be a {0, 1} label indicator; got other values.")
-    return y.astype(np.float64)
 
 
 def reference_signs(scores, y):
