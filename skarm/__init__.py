@@ -4,15 +4,19 @@ Soft Attackability Estimator (SAE), attackability-regularised training (ARM-SAE,
 ARM-Primal) and the GASE attack, after Yang, Han and Zhang, ECML-PKDD 2021.
 """
 
-from . import datasets, deep, metrics
+from . import attacks, datasets, deep, metrics
 from ._classifier import ARMClassifier, ARMPrimalClassifier, ARMSAEClassifier
 from ._version import __version__
+from .attacks import GASEAttack, PGDAttack
 
 __all__ = [
     "ARMClassifier",
     "ARMPrimalClassifier",
     "ARMSAEClassifier",
+    "GASEAttack",
+    "PGDAttack",
     "__version__",
+    "attacks",
     "datasets",
     "deep",
     "metrics",
