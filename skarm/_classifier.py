@@ -504,7 +504,62 @@ class ARMClassifier(_BaseARMClassifier):
         return self.penalty
 
 
-class ARMSAEClassifier(_BaseARMClassifier):
+class _PresetARMClassifier(_BaseARMClassifier):
+    """ARMClassifier with the penalty fixed by the subclass (``_fixed_penalty``).
+
+    The presets share this ``__init__``; scikit-learn reads their parameters from it.
+    """
+
+    _fixed_penalty = None
+
+    def __init__(
+        self,
+        alpha=1e-4,
+        *,
+        C=1.0,
+        margin_floor=0.01,
+        loss="hinge",
+        loss_reduction="sum",
+        backend="linear",
+        max_iter=1000,
+        tol=1e-4,
+        module=None,
+        hidden_layer_sizes=(100,),
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        validation_fraction=None,
+        device="auto",
+        callbacks=None,
+        net_params=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.alpha = alpha
+        self.C = C
+        self.margin_floor = margin_floor
+        self.loss = loss
+        self.loss_reduction = loss_reduction
+        self.backend = backend
+        self.max_iter = max_iter
+        self.tol = tol
+        self.module = module
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.callbacks = callbacks
+        self.net_params = net_params
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _penalty(self):
+        return self._fixed_penalty
+
+
+class ARMSAEClassifier(_PresetARMClassifier):
     __doc__ = f"""ARM-SAE: ARMClassifier with the Soft Attackability penalty (Eq. 15).
 
     Minimises ``(1/n) sum_i hinge(h(x_i), y_i) + ||W||^2 / (2 C n)
@@ -530,54 +585,10 @@ class ARMSAEClassifier(_BaseARMClassifier):
     (4, 20)
     """
 
-    def __init__(
-        self,
-        alpha=1e-4,
-        *,
-        C=1.0,
-        margin_floor=0.01,
-        loss="hinge",
-        loss_reduction="sum",
-        backend="linear",
-        max_iter=1000,
-        tol=1e-4,
-        module=None,
-        hidden_layer_sizes=(100,),
-        max_epochs=100,
-        batch_size=64,
-        lr=1e-3,
-        validation_fraction=None,
-        device="auto",
-        callbacks=None,
-        net_params=None,
-        random_state=None,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.C = C
-        self.margin_floor = margin_floor
-        self.loss = loss
-        self.loss_reduction = loss_reduction
-        self.backend = backend
-        self.max_iter = max_iter
-        self.tol = tol
-        self.module = module
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.validation_fraction = validation_fraction
-        self.device = device
-        self.callbacks = callbacks
-        self.net_params = net_params
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _penalty(self):
-        return "sae"
+    _fixed_penalty = "sae"
 
 
-class ARMPrimalClassifier(_BaseARMClassifier):
+class ARMPrimalClassifier(_PresetARMClassifier):
     __doc__ = f"""ARM-Primal: ARMClassifier with the C_(W,z) penalty of Theorem 1 (Eq. 6).
 
     Minimises ``(1/n) sum_i hinge(h(x_i), y_i) + ||W||^2 / (2 C n)
@@ -603,48 +614,4 @@ class ARMPrimalClassifier(_BaseARMClassifier):
     (4, 20)
     """
 
-    def __init__(
-        self,
-        alpha=1e-4,
-        *,
-        C=1.0,
-        margin_floor=0.01,
-        loss="hinge",
-        loss_reduction="sum",
-        backend="linear",
-        max_iter=1000,
-        tol=1e-4,
-        module=None,
-        hidden_layer_sizes=(100,),
-        max_epochs=100,
-        batch_size=64,
-        lr=1e-3,
-        validation_fraction=None,
-        device="auto",
-        callbacks=None,
-        net_params=None,
-        random_state=None,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.C = C
-        self.margin_floor = margin_floor
-        self.loss = loss
-        self.loss_reduction = loss_reduction
-        self.backend = backend
-        self.max_iter = max_iter
-        self.tol = tol
-        self.module = module
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.validation_fraction = validation_fraction
-        self.device = device
-        self.callbacks = callbacks
-        self.net_params = net_params
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _penalty(self):
-        return "primal"
+    _fixed_penalty = "primal"

@@ -4,7 +4,7 @@ SAE, GASE and the penalties need two things from a model: its scores ``h(x)`` an
 its input gradients ``grad_x h_j(x)``. A :class:`LinearDecision` (``h(x) = W x + b``) has the
 same gradients everywhere, so the Gram ``K = W W^T`` is shared by all instances.
 
-:func:`as_linear_decision` reads ``(W, b)`` off the models users already have, in the
+:func:`as_decision` reads ``(W, b)`` off the models users already have, in the
 coordinates of the *raw* input (an attacker perturbs what enters the Pipeline), folding affine
 preprocessing steps into ``W`` and ``b``.
 """
@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from .utils._sklearn_compat import fitted_target_type
 
-__all__ = ["LinearDecision", "as_decision", "as_linear_decision"]
+__all__ = ["LinearDecision", "as_decision"]
 
 SUPPORTED_MODELS = (
     "skarm's estimators, linear classifiers with coef_ and intercept_ (binary, or "
@@ -237,7 +237,3 @@ def as_decision(estimator):
             W = W @ M.T
         W = W * scale
     return LinearDecision(np.ascontiguousarray(W, dtype=np.float64), np.asarray(b, float), name)
-
-
-# The name the attacks module was written against; same function.
-as_linear_decision = as_decision
