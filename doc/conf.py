@@ -1,0 +1,74 @@
+"""Sphinx configuration of the skarm documentation.
+
+Build with ``make -C doc html`` (runs the gallery) or ``make -C doc html-noplot`` (quick mode,
+as CI does: the gallery pages are rendered from their sources without running them).
+"""
+
+import os
+import sys
+import warnings
+
+import skarm
+
+project = "skarm"
+author = "The skarm developers"
+copyright = "2026, The skarm developers"  # noqa: A001 - Sphinx's name
+version = release = skarm.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "examples/README.txt", "examples/*.py"]
+root_doc = "index"
+default_role = "literal"
+
+# --- API reference -------------------------------------------------------------------------
+autosummary_generate = True
+autodoc_default_options = {"members": False, "inherited-members": False}
+# numpydoc lists methods itself through the class template; its own member lists would repeat
+# them and warn about the inherited sklearn methods.
+numpydoc_show_class_members = False
+numpydoc_attributes_as_param_list = True
+numpydoc_xref_param_type = False
+
+# --- Gallery --------------------------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "doc_module": ("skarm",),
+    "backreferences_dir": "generated/backreferences",
+    "reference_url": {"skarm": None},
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": False,
+    "matplotlib_animations": False,
+    "abort_on_example_error": True,
+}
+# The examples look for the MULAN files the same way the tests do.
+os.environ.setdefault(
+    "SKARM_DATA", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../shared/datasets"))
+)
+os.environ.setdefault("MPLBACKEND", "Agg")
+warnings.filterwarnings(
+    "ignore", category=UserWarning, message="Matplotlib is currently using agg"
+)
+
+# --- HTML -------------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"skarm {release}"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "header_links_before_dropdown": 6,
+}
+html_static_path = []
+html_show_sourcelink = False
+
+sys.path.insert(0, os.path.abspath("."))
