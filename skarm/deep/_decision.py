@@ -96,10 +96,12 @@ class DeepDecision:
 
     @property
     def coef(self):
+        """Weight ``W`` of the last linear layer, as float64 (see Attributes)."""
         return self._last_layer().weight.detach().to("cpu", torch.float64).numpy()
 
     @property
     def intercept(self):
+        """Bias ``b`` of the last linear layer, zeros when it has none (see Attributes)."""
         layer = self._last_layer()
         if layer.bias is None:
             return np.zeros(self.n_labels)
@@ -107,7 +109,18 @@ class DeepDecision:
 
     # ------------------------------------------------------------------ data
     def check_X(self, X):
-        """Validate X for this model: 2-D, finite, numeric, right width; densified."""
+        """Validate X for this model: 2-D, finite, numeric, of the right width.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input to check; sparse input is densified.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Dense float64 copy or view of X.
+        """
         X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
         if X.shape[1] != self.n_features:
             raise ValueError(
@@ -129,7 +142,18 @@ class DeepDecision:
 
     # ------------------------------------------------------------------ scores
     def decision_function(self, X):
-        """Logits ``h(X)`` of shape (n_samples, n_labels); X must be validated."""
+        """Compute the logits ``h(X)``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Input validated by :meth:`check_X`.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_labels)
+            The module's outputs, in float64.
+        """
         out = np.empty((X.shape[0], self.n_labels))
         with torch.no_grad():
             for start in range(0, X.shape[0], self.batch_size):
@@ -171,17 +195,38 @@ class DeepDecision:
             yield start, stop, J.reshape(J.shape[0], self.n_labels, -1)
 
     def input_gradients(self, X):
-        """Jacobians ``grad_x h(x)`` of shape (n_samples, n_labels, n_features)."""
+        """Compute the Jacobians ``grad_x h(x)``, one per instance.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Input validated by :meth:`check_X`.
+
+        Returns
+        -------
+        gradients : ndarray of shape (n_samples, n_labels, n_features)
+            Row ``j`` of instance ``i`` is the input gradient of label ``j``'s score.
+        """
         out = np.empty((X.shape[0], self.n_labels, self.n_features))
         for start, stop, J in self._jacobian_batches(X):
             out[start:stop] = self._numpy(J)
         return out
 
     def gradient_gram(self, X):
-        """Per-instance Gram ``J J^T`` of the input gradients, (n_samples, m, m).
+        """Compute the per-instance Gram ``J J^T`` of the input gradients.
 
         Computed batch by batch on the module's device; the (n, m, d) Jacobian is never
         held whole.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Input validated by :meth:`check_X`.
+
+        Returns
+        -------
+        gram : ndarray of shape (n_samples, n_labels, n_labels)
+            Inner products of the label gradients, instance by instance.
         """
         out = np.empty((X.shape[0], self.n_labels, self.n_labels))
         for start, stop, J in self._jacobian_batches(X):

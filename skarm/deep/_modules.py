@@ -52,11 +52,23 @@ class MLP(nn.Module):
         self.output = nn.Linear(sizes[-1], n_labels)
 
     def forward(self, X):
+        """Compute the logits of a batch.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (B, n_features)
+            A batch of inputs.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (B, n_labels)
+            One score per label; a label is predicted on when its score is positive.
+        """
         return self.output(self.hidden(X))
 
 
 def last_linear_layer(module, n_labels=None):
-    """The last :class:`torch.nn.Linear` of ``module`` (in registration order).
+    """Return the last :class:`torch.nn.Linear` of ``module`` (in registration order).
 
     This is the layer ``h(x) = W Rep(x) + b`` of the paper: the "primal", "l2" and "nuclear"
     penalties act on its weight, and :func:`skarm.metrics.alignment_score` reads it.
@@ -72,6 +84,12 @@ def last_linear_layer(module, n_labels=None):
     -------
     layer : torch.nn.Linear or None
         None when the module has no such layer.
+
+    Examples
+    --------
+    >>> from skarm.deep import MLP, last_linear_layer
+    >>> last_linear_layer(MLP(4, 3, hidden_layer_sizes=(8,)))
+    Linear(in_features=8, out_features=3, bias=True)
     """
     found = None
     for sub in module.modules():

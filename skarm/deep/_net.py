@@ -38,7 +38,7 @@ _CONVOLUTIONS = (
 
 
 class ARMNet(NeuralNet):
-    """skorch net for multi-label logits trained with BCE plus an ARM penalty.
+    """Skorch net for multi-label logits trained with BCE plus an ARM penalty.
 
     Built by ``ARMClassifier.fit`` when ``backend="torch"`` (its ``net_`` attribute); usable
     on its own as any skorch net. Parameters not listed are :class:`skorch.NeuralNet`'s.
@@ -47,6 +47,8 @@ class ARMNet(NeuralNet):
     ----------
     module : torch.nn.Module class or instance
         Maps a batch of X to (B, m) logits.
+    *args
+        Passed to :class:`skorch.NeuralNet` (positional arguments after ``module``).
     criterion : torch criterion class, default=torch.nn.BCEWithLogitsLoss
         Built with ``reduction="none"`` (when it is the default) so that the loss can be
         reduced as ``loss_reduction`` says.
@@ -60,7 +62,7 @@ class ARMNet(NeuralNet):
         Sum the per-label BCE over labels or average it; either way it is averaged over the
         batch.
     train_split : callable or None, default=None
-        skorch's validation split; None trains on all the data.
+        Skorch's validation split; None trains on all the data.
     input_jacobian : {"auto", "batched", "loop"}, default="auto"
         How "sae" and "single" take the m input gradients of a batch: one vmapped backward
         pass ("batched") or m backward passes ("loop"). "auto" loops on the CPU for modules
@@ -69,6 +71,26 @@ class ARMNet(NeuralNet):
         deterministic.
     **kwargs
         Passed to :class:`skorch.NeuralNet`; ``iterator_train__shuffle`` defaults to True.
+
+    See Also
+    --------
+    skarm.ARMClassifier : The scikit-learn estimator that builds and fits this net.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skarm.deep import ARMNet, MLP
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 5)).astype(np.float32)
+    >>> Y = (X[:, :3] > 0).astype(np.float32)
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> net = ARMNet(MLP, module__n_features=5, module__n_labels=3, max_epochs=5,
+    ...              penalty="sae", alpha=0.1, lr=0.1, optimizer=torch.optim.SGD,
+    ...              verbose=0).fit(X, Y)
+    >>> net.predict(X).shape
+    (64, 3)
     """
 
     def __init__(
@@ -120,7 +142,14 @@ class ARMNet(NeuralNet):
         return not (on_cpu and has_conv)
 
     def last_layer_weight(self):
-        """Weight of the module's last ``torch.nn.Linear`` (the W of ``W Rep(x) + b``)."""
+        """Return the weight of the module's last ``torch.nn.Linear``.
+
+        Returns
+        -------
+        weight : torch.nn.Parameter of shape (n_labels, n_hidden)
+            The W of ``h(x) = W Rep(x) + b``, the matrix the "primal", "l2" and "nuclear"
+            penalties act on.
+        """
         layer = last_linear_layer(self.module_)
         if layer is None:
             raise TypeError(
@@ -131,7 +160,7 @@ class ARMNet(NeuralNet):
 
     # ------------------------------------------------------------------ loss
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """BCE-with-logits (reduced per ``loss_reduction``) plus ``alpha * R``.
+        """Compute BCE-with-logits (reduced per ``loss_reduction``) plus ``alpha * R``.
 
         Parameters
         ----------
@@ -171,7 +200,20 @@ class ARMNet(NeuralNet):
 
     # ------------------------------------------------------------------ steps
     def train_step_single(self, batch, **fit_params):
-        """Forward, loss (with the penalty) and backward for one training batch."""
+        """Run forward, loss (with the penalty) and backward for one training batch.
+
+        Parameters
+        ----------
+        batch : tuple
+            The ``(X, y)`` batch from the training iterator.
+        **fit_params : dict
+            Passed to the module's forward.
+
+        Returns
+        -------
+        step : dict
+            ``{"loss": loss, "y_pred": logits}``, as skorch expects.
+        """
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         Xi = self._input_batch(Xi)
@@ -181,7 +223,22 @@ class ARMNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def validation_step(self, batch, **fit_params):
-        """Validation loss, penalty included (input gradients need autograd on)."""
+        """Compute the validation loss, penalty included.
+
+        Autograd stays on when the penalty needs input gradients.
+
+        Parameters
+        ----------
+        batch : tuple
+            The ``(X, y)`` batch from the validation iterator.
+        **fit_params : dict
+            Passed to the module's forward.
+
+        Returns
+        -------
+        step : dict
+            ``{"loss": loss, "y_pred": logits}``, detached, as skorch expects.
+        """
         self._set_training(False)
         Xi, yi = unpack_data(batch)
         with torch.set_grad_enabled(self._needs_input_gradients()):
@@ -202,6 +259,7 @@ class ARMNet(NeuralNet):
         Returns
         -------
         y_proba : ndarray of shape (n_samples, n_labels)
+            Probability that each label is on.
         """
         return torch.sigmoid(self.forward(X)).numpy()
 
@@ -216,5 +274,6 @@ class ARMNet(NeuralNet):
         Returns
         -------
         y_pred : ndarray of shape (n_samples, n_labels)
+            Predicted labels, 0 or 1.
         """
         return (self.forward(X) > 0).numpy().astype(np.int64)

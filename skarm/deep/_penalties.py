@@ -45,7 +45,7 @@ LAST_LAYER_PENALTIES = ("l2", "nuclear", "primal")
 
 
 def arm_sae_label_weights(scores, y_signed, margin_floor):
-    """Signed ARM-SAE weights ``-y_j / max(exp(y_j h_j), alpha)``: the torch twin.
+    """Compute the signed ARM-SAE weights ``-y_j / max(exp(y_j h_j), alpha)`` in torch.
 
     Same values, cap and derivative as :func:`skarm._sae.arm_sae_label_weights` (the
     derivative in h is 0 where the cap is active), differentiable through ``scores``.
@@ -65,6 +65,17 @@ def arm_sae_label_weights(scores, y_signed, margin_floor):
         ``-y_j c_j`` with ``c_j = min(exp(-y_j h_j), 1 / margin_floor)``.
     capped : torch.Tensor of bool, shape (n_samples, n_labels)
         Where the cap is active (``y_j h_j < ln(margin_floor)``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skarm.deep import arm_sae_label_weights
+    >>> scores = torch.tensor([[2.0, -0.5]])
+    >>> weights, capped = arm_sae_label_weights(scores, torch.tensor([[1.0, 1.0]]), 0.5)
+    >>> weights
+    tensor([[-0.1353, -1.6487]])
+    >>> capped
+    tensor([[False, False]])
     """
     log_floor = math.log(margin_floor)
     margins = y_signed * scores
@@ -81,7 +92,7 @@ def _safe_norm(U):
 
 
 def input_jacobian(logits, X, *, create_graph=False, batched=True):
-    """Input gradients ``grad_x h_j(x_i)`` of a forward pass already computed from X.
+    """Compute the input gradients ``grad_x h_j(x_i)`` of a forward pass already done.
 
     One batched backward pass (``is_grads_batched``, a vmap over the backward), or m
     backward passes (``batched=False``, and where an operation of the module has no
@@ -106,6 +117,16 @@ def input_jacobian(logits, X, *, create_graph=False, batched=True):
     -------
     J : torch.Tensor of shape (B, m, n_inputs)
         One row per label, X flattened per instance.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skarm.deep import input_jacobian
+    >>> layer = torch.nn.Linear(4, 3)
+    >>> X = torch.randn(5, 4, requires_grad=True)
+    >>> J = input_jacobian(layer(X), X)
+    >>> J.shape, torch.allclose(J[0], layer.weight)
+    (torch.Size([5, 3, 4]), True)
     """
     n_samples, n_labels = logits.shape
     eye = torch.eye(n_labels, dtype=logits.dtype, device=logits.device)
@@ -185,7 +206,7 @@ def arm_penalty(
     penalty, *, logits, y_signed, alpha, margin_floor=0.01, X=None, weight=None,
     create_graph=True, batched_jacobian=True,
 ):
-    """``alpha * R`` of one batch, differentiable in the network's parameters.
+    """Compute ``alpha * R`` of one batch, differentiable in the network's parameters.
 
     Parameters
     ----------
@@ -213,6 +234,20 @@ def arm_penalty(
     -------
     value : torch.Tensor
         A scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skarm.deep import arm_penalty
+    >>> layer = torch.nn.Linear(4, 3)
+    >>> X = torch.randn(8, 4, requires_grad=True)
+    >>> y_signed = torch.sign(torch.randn(8, 3))
+    >>> value = arm_penalty("sae", logits=layer(X), y_signed=y_signed, alpha=0.1, X=X)
+    >>> value.ndim, bool(value > 0)
+    (0, True)
+    >>> value.backward()  # differentiable in the layer's parameters
+    >>> layer.weight.grad.shape
+    torch.Size([3, 4])
     """
     if penalty is None or alpha == 0:
         return logits.new_zeros(())

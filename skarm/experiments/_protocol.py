@@ -78,6 +78,15 @@ class ReproduceError(Exception):
     """A user error in a reproduction run: its message says what is wrong and how to fix it.
 
     The command line prints the message on one line and exits with status 2.
+
+    Examples
+    --------
+    >>> from skarm.experiments import ReproduceError, load_dataset
+    >>> try:
+    ...     load_dataset("no-such-set")
+    ... except ReproduceError as error:
+    ...     print(type(error).__name__)
+    ReproduceError
     """
 
 
@@ -114,6 +123,20 @@ class Protocol:
         Parameters of :class:`~skarm.ARMClassifier` other than ``penalty`` and ``alpha``.
     quick : bool
         Whether this is the quick protocol (recorded in the results).
+
+    See Also
+    --------
+    default_protocol : The full and quick protocols.
+    reproduce : Runs a protocol.
+
+    Examples
+    --------
+    >>> from skarm.experiments import Protocol
+    >>> protocol = Protocol(lambda_grid=(0.1, 1.0), table_grid=(0.0, 0.1))
+    >>> protocol.grid("sae"), protocol.grid("none")
+    ((0.1, 1.0), (0.0,))
+    >>> protocol.eps_fractions
+    (0.05, 0.2, 0.5)
     """
 
     lambda_grid: tuple = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0)
@@ -146,11 +169,28 @@ class Protocol:
                              self.eps_select}))
 
     def grid(self, method):
-        """The ``alpha`` values of one method: ``(0.0,)`` for "none", else the sweep."""
+        """Return the ``alpha`` values of one method.
+
+        Parameters
+        ----------
+        method : str
+            A key of :data:`METHODS` ("none", "sae", "primal", ...).
+
+        Returns
+        -------
+        alphas : tuple of float
+            ``(0.0,)`` for "none", else ``lambda_grid``.
+        """
         return (0.0,) if METHODS[method] is None else tuple(self.lambda_grid)
 
     def as_dict(self):
-        """The settings as a JSON-ready dict."""
+        """Return the settings as a JSON-ready dict.
+
+        Returns
+        -------
+        settings : dict
+            The dataclass fields plus ``eps_fractions``.
+        """
         return {**asdict(self), "eps_fractions": list(self.eps_fractions)}
 
 
@@ -167,6 +207,7 @@ def default_protocol(quick=False):
     Returns
     -------
     protocol : Protocol
+        The settings of the run.
 
     Examples
     --------
@@ -291,7 +332,17 @@ def load_dataset(name, *, data_home=None, max_samples=None, random_state=0):
 
 
 def median_row_norm(X):
-    """Median L2 norm of the rows of X: the data scale the budgets are relative to.
+    """Return the median L2 norm of the rows of X: the scale the budgets are relative to.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Data (dense).
+
+    Returns
+    -------
+    norm : float
+        The median row norm.
 
     Examples
     --------
@@ -304,11 +355,23 @@ def median_row_norm(X):
 
 
 def budgets(X_train, fractions):
-    """L2 budgets ``eps = fraction * median_row_norm(X_train)``, keyed by ``f"{fraction:g}"``.
+    """Compute L2 budgets ``eps = fraction * median_row_norm(X_train)``.
 
     The paper's budgets (Creepware: 0.05 and 0.2 in Table 3, 0.5 in Table 2) apply to rows
     of unit L2 norm; expressed as fractions of the median row norm they mean the same
     relative perturbation on any data set.
+
+    Parameters
+    ----------
+    X_train : ndarray of shape (n_samples, n_features)
+        The (standardised) training data.
+    fractions : iterable of float
+        Budgets as fractions of the median row norm.
+
+    Returns
+    -------
+    budgets : dict of str to float
+        ``{f"{fraction:g}": fraction * median_row_norm(X_train)}``.
 
     Examples
     --------
