@@ -4,6 +4,8 @@ Build with ``make -C doc html`` (runs the gallery) or ``make -C doc html-noplot`
 as CI does: the gallery pages are rendered from their sources without running them).
 """
 
+import importlib
+import inspect
 import os
 import sys
 import warnings
@@ -37,6 +39,34 @@ autodoc_default_options = {"members": False, "inherited-members": False}
 numpydoc_show_class_members = False
 numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = False
+
+
+def skarm_methods(fullname):
+    """Public methods of a class that skarm defines (not those inherited from sklearn/torch).
+
+    The class template lists these only: the inherited ones are documented by their own
+    projects, and their docstrings refer to labels that exist only there. Properties are
+    described in the class's Attributes section.
+    """
+    module_name, _, class_name = fullname.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    names = []
+    for name in dir(cls):
+        if name.startswith("_"):
+            continue
+        owner = next(klass for klass in cls.__mro__ if name in vars(klass))
+        member = vars(owner)[name]
+        if owner.__module__.startswith("skarm") and (
+            inspect.isfunction(member) or isinstance(member, classmethod)
+        ):
+            names.append(name)
+    return names
+
+
+autosummary_context = {"skarm_methods": skarm_methods}
+# The context holds a function, which Sphinx cannot pickle into its cache (harmless: the
+# API pages are regenerated on every build).
+suppress_warnings = ["config.cache"]
 
 # --- Gallery --------------------------------------------------------------------------------
 sphinx_gallery_conf = {

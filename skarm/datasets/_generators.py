@@ -82,7 +82,7 @@ def make_correlated_multilabel(
         If True, also return the label directions and biases.
     random_state : int, RandomState instance or None, default=None
         Determines random number generation. Pass an int for reproducible output across
-        multiple function calls. See :term:`Glossary <random_state>`.
+        multiple function calls.
 
     Returns
     -------
