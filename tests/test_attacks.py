@@ -420,9 +420,25 @@ def test_params_clone_and_pickle():
     assert_allclose(restored.transform(X), attack.transform(X))
 
 
-def test_clone_unfits_a_model_that_is_not_frozen():
-    # Documented: clone clones the estimator parameter, as scikit-learn always does.
-    with pytest.raises(NotFittedError):
+def test_fit_attaches_a_fitted_model_as_it_is():
+    model = ovr()
+    attack = GASEAttack(model, eps=1.0).fit(X, Y)
+    assert attack.estimator_ is model
+
+
+@pytest.mark.parametrize("Attack", [GASEAttack, PGDAttack])
+def test_fit_fits_a_clone_of_an_unfitted_model(Attack):
+    # clone unfits the estimator parameter (as in GridSearchCV); fit then fits a clone of
+    # it on (X, y), and the attack equals one on a model fitted independently.
+    attack = clone(Attack(ovr(), eps=1.0)).fit(X, Y)
+    reference = Attack(clone(ovr()).fit(X, Y), eps=1.0)
+    assert attack.estimator_ is not attack.estimator
+    np.testing.assert_array_equal(attack.estimator_.predict(X), reference.estimator.predict(X))
+    np.testing.assert_allclose(attack.transform(X), reference.fit(X).transform(X))
+
+
+def test_fit_without_y_needs_a_fitted_model():
+    with pytest.raises(ValueError, match="not fitted, and fit\\(X, y\\) fits a clone"):
         clone(GASEAttack(ovr(), eps=1.0)).fit(X)
 
 

@@ -17,8 +17,10 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
+from sklearn.preprocessing import label_binarize
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import check_is_fitted
 
@@ -79,6 +81,17 @@ class DifferentiableDecision:
         """Jacobians of shape (n_samples, n_labels, n_features)."""
         grads = np.asarray(self.model.input_gradients(X), dtype=np.float64)
         return grads.reshape(X.shape[0], -1, X.shape[1])
+
+
+def _is_fitted(estimator):
+    """Whether ``estimator`` is fitted; objects without ``fit`` (decision objects) are."""
+    if not callable(getattr(estimator, "fit", None)):
+        return True
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
 
 
 def resolve_decision(estimator, owner):
@@ -214,26 +227,40 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
-        """Check the wrapped model and X; the model itself is used as it is.
+        """Attach the model to attack: the fitted ``estimator``, or a clone fitted on (X, y).
 
-        Nothing is learned and nothing is cloned: the attack wraps the fitted
-        ``estimator`` and reads its decision function whenever it attacks.
+        A fitted ``estimator`` is used as it is (not cloned, not refitted); ``fit`` only
+        checks it against X and y. An unfitted one, which is what
+        :func:`~sklearn.base.clone` leaves in ``GridSearchCV`` or ``cross_validate``, is
+        cloned and fitted on (X, y), so that each fold attacks the model of that fold.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Instances, to check their width against the model's.
-        y : array-like of shape (n_samples, n_labels), default=None
-            {0, 1} labels, checked if given.
+            Instances, to check their width against the model's (and to fit an unfitted
+            model on).
+        y : array-like of shape (n_samples, n_labels) or (n_samples,), default=None
+            {0, 1} labels, checked if given; needed to fit an unfitted model. A 1-D y is
+            read as the model's binary or multiclass target, one-vs-rest.
 
         Returns
         -------
         self : object
             The attack.
         """
-        decision = resolve_decision(self.estimator, type(self).__name__)
+        name = type(self).__name__
+        if _is_fitted(self.estimator):
+            self.estimator_ = self.estimator
+        elif y is None:
+            raise NotFittedError(
+                f"The estimator of {name} is not fitted, and fit(X, y) fits a clone of it, "
+                "which needs y. Pass a fitted estimator to attack it as it is, or pass y."
+            )
+        else:
+            self.estimator_ = clone(self.estimator).fit(X, y)
+        decision = resolve_decision(self.estimator_, name)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=True)
         X = decision.check_X(X)
         if y is not None:
@@ -311,22 +338,35 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         return self._attack(X, y)
 
+    def _model(self):
+        """The model attacked: the one attached by :meth:`fit`, else ``estimator``."""
+        return getattr(self, "estimator_", self.estimator)
+
+    def _label_indicator(self, y, n_samples, n_labels):
+        """y as an (n_samples, n_labels) {0, 1} indicator; a 1-D y is binarised as OvR does."""
+        classes = getattr(self._model(), "classes_", None)
+        if not sp.issparse(y):
+            y = np.asarray(y)
+        if y.ndim == 1 and classes is not None and np.ndim(classes) == 1:
+            y = label_binarize(y, classes=classes)
+        return check_label_indicator(y, n_samples, n_labels)
+
     def _check_y(self, decision, X, y):
         n_labels = decision.decision_function(X[:1]).shape[1] if X.shape[0] else None
         if n_labels is None:
             return None
-        return check_label_indicator(y, X.shape[0], n_labels)
+        return self._label_indicator(y, X.shape[0], n_labels)
 
     def _prepare(self, decision):
         return None
 
     def _attack(self, X, y):
-        decision = resolve_decision(self.estimator, type(self).__name__)
+        decision = resolve_decision(self._model(), type(self).__name__)
         X = decision.check_X(X)
         n_samples = X.shape[0]
         scores = decision.decision_function(X)
         if y is not None:
-            y = check_label_indicator(y, n_samples, scores.shape[1])
+            y = self._label_indicator(y, n_samples, scores.shape[1])
         use_y = y is not None and self.reference == "label"
         signs = reference_signs(scores, y if use_y else None)
         tau, flipped0 = label_thresholds(scores, signs, self.overshoot)

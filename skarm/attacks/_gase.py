@@ -271,16 +271,17 @@ class GASEAttack(BaseAttack):
     Parameters
     ----------
     estimator : estimator instance
-        The fitted multi-label model to attack, used as it is (neither cloned nor refitted).
-        Either linear in X (skarm's linear estimators, ``OneVsRestClassifier`` or
+        The multi-label model to attack. A fitted model is used as it is (neither cloned
+        nor refitted); an unfitted one is cloned and fitted on the (X, y) given to
+        :meth:`fit` (``estimator_``). Since :func:`~sklearn.base.clone` unfits this
+        parameter, in ``GridSearchCV`` each fold attacks the model fitted on that fold;
+        wrap a model in :class:`~sklearn.frozen.FrozenEstimator` to attack it as it is
+        there too. Either linear in X (skarm's linear estimators, ``OneVsRestClassifier`` or
         ``MultiOutputClassifier`` of linear classifiers, ``RidgeClassifier``, Pipelines of
         affine steps ending in one of them), attacked exactly through its label Gram; or
         differentiable (skarm's estimators with the torch backend, or any object with
         ``decision_function(X)`` of shape (n_samples, n_labels) and ``input_gradients(X)``
         of shape (n_samples, n_labels, n_features)), attacked by linearised iterations.
-        Note that :func:`~sklearn.base.clone` clones this parameter like any other, which
-        unfits it; wrap the model in :class:`~sklearn.frozen.FrozenEstimator` to keep it
-        fitted through ``clone`` (in ``GridSearchCV``, for instance).
     eps : float
         The L2 budget: ``||x_adv - x||_2 <= eps``, in the units of the raw input X.
     reference : {"label", "prediction"}, default="label"
@@ -321,6 +322,9 @@ class GASEAttack(BaseAttack):
 
     Attributes
     ----------
+    estimator_ : estimator instance
+        The model attacked after :meth:`fit`: ``estimator`` itself when it was fitted, else
+        a fitted clone of it.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -31,8 +31,9 @@ class PGDAttack(BaseAttack):
     Parameters
     ----------
     estimator : estimator instance
-        The fitted multi-label model to attack, as in :class:`GASEAttack` (linear in X, or
-        with ``decision_function`` and ``input_gradients``). Used as it is, not cloned.
+        The multi-label model to attack, as in :class:`GASEAttack` (linear in X, or with
+        ``decision_function`` and ``input_gradients``): used as it is when fitted, else
+        cloned and fitted by :meth:`fit`.
     eps : float
         The L2 budget: ``||x_adv - x||_2 <= eps``.
     reference : {"label", "prediction"}, default="label"
@@ -54,6 +55,9 @@ class PGDAttack(BaseAttack):
 
     Attributes
     ----------
+    estimator_ : estimator instance
+        The model attacked after :meth:`fit`: ``estimator`` itself when it was fitted, else
+        a fitted clone of it.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
