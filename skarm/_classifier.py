@@ -277,8 +277,9 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
 
     loss : {"hinge", "squared_hinge"}, default="hinge"
         Per-label loss of the linear backend. The hinge is minimised through its Huber
-        smoothing, shrunk in stages to a width of 0.01 (at most 0.005 above the hinge per
-        label and instance). The torch backend always uses BCE-with-logits.
+        smoothing, shrunk in stages to a width of 0.01: it lies at most 0.005 below the
+        hinge per label and instance, with the hinge's gradient outside margins in
+        (0.99, 1). The torch backend always uses BCE-with-logits.
 
     loss_reduction : {"sum", "mean"}, default="sum"
         Sum the loss over labels (the paper's Theorem 1) or average it (the authors' code);
