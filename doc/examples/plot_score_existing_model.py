@@ -51,7 +51,8 @@ X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
 model = OneVsRestClassifier(LinearSVC(random_state=0)).fit(X_train, Y_train)
 print(f"labels: {digits.target_names}")
-print(f"clean micro-F1 on the test set: {f1_score(Y_test, model.predict(X_test), average='micro'):.3f}")
+clean_f1 = f1_score(Y_test, model.predict(X_test), average="micro")
+print(f"clean micro-F1 on the test set: {clean_f1:.3f}")
 
 # %%
 # Soft attackability of each test instance
@@ -87,7 +88,8 @@ fig.tight_layout()
 # absolute cosine between the label weight vectors ``w_j``. It lies in ``[1/m, 1]``
 # (``1/8`` here for mutually orthogonal boundaries, 1 for parallel ones). Aligned
 # boundaries are what lets one perturbation move many labels together.
-print(f"alignment phi_align = {alignment_score(model):.3f} (range [{1 / Y_train.shape[1]:.3f}, 1])")
+n_labels = Y_train.shape[1]
+print(f"alignment phi_align = {alignment_score(model):.3f} (range [{1 / n_labels:.3f}, 1])")
 
 # %%
 # Does a high SAE mean more labels flip?
@@ -95,8 +97,9 @@ print(f"alignment phi_align = {alignment_score(model):.3f} (range [{1 / Y_train.
 # GASE (:class:`~skarm.GASEAttack`) searches, for each instance, a perturbation of L2 norm
 # at most ``eps`` that flips as many labels as possible, and reports the flips it has
 # checked on the model. We choose the budget relative to the size of the inputs: 5% of the
-# median L2 norm of the standardised training rows. ``attack(X)`` without labels attacks
-# the model's own predictions, the same reference as the SAE.
+# median L2 norm of the standardised training rows (see :ref:`choosing_eps`).
+# ``attack(X)`` without labels attacks the model's own predictions, the same reference as
+# the SAE.
 median_norm = np.median(np.linalg.norm(X_train, axis=1))
 eps = 0.05 * median_norm
 result = GASEAttack(model, eps=eps).attack(X_test)
@@ -117,7 +120,7 @@ mean_flips = [result.n_flipped[quintile == q].mean() for q in range(5)]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 axes[0].bar(range(1, 6), mean_flips, color="tab:orange")
 axes[0].set_xlabel("SAE quintile (1 = least attackable)")
-axes[0].set_ylabel(f"mean labels flipped by GASE\n(eps = 5% of median norm)")
+axes[0].set_ylabel("mean labels flipped by GASE\n(eps = 5% of median norm)")
 axes[0].set_title("Higher SAE, more labels flipped")
 rng = np.random.RandomState(0)
 jitter = rng.uniform(-0.2, 0.2, size=result.n_flipped.shape)
@@ -129,32 +132,41 @@ axes[1].set_title(f"Spearman rho = {rho:.2f}")
 fig.tight_layout()
 
 # %%
-# The most attackable test images
-# -------------------------------
-# The instances with the largest SAE are the ones to worry about. Below, the four with the
-# highest SAE (top row) and their GASE perturbations, mapped back to pixel space with the
-# scaler (bottom row): changes that are hard to see flip several attributes at once.
-top = np.argsort(sae)[::-1][:4]
-images_adv = scaler.inverse_transform(result.X_adv[top]).reshape(-1, 8, 8)
-images = scaler.inverse_transform(X_test[top]).reshape(-1, 8, 8)
-fig, axes = plt.subplots(2, 4, figsize=(9, 5))
-for col, i in enumerate(top):
+# The most attacked test images
+# -----------------------------
+# Below, the four test images on which GASE flips the most labels (top row), the
+# perturbation it found (middle row, in pixel units, mapped back through the scaler) and
+# the attacked image (bottom row). A change that is hard to see flips several attributes
+# at once. Their SAE ranks near the top of the test set: the SAE had flagged them without
+# running any attack.
+order = np.lexsort((-sae, -result.n_flipped))[:4]  # most labels flipped, then highest SAE
+sae_rank = 100.0 * (sae[:, None] < sae[order]).mean(axis=0)  # % of the test set below
+images = scaler.inverse_transform(X_test[order]).reshape(-1, 8, 8)
+images_adv = scaler.inverse_transform(result.X_adv[order]).reshape(-1, 8, 8)
+delta = images_adv - images
+limit = np.abs(delta).max()
+fig, axes = plt.subplots(3, 4, figsize=(9, 7.5), layout="constrained")
+for col, i in enumerate(order):
     flipped = [digits.target_names[j] for j in np.flatnonzero(result.flipped[i])]
     axes[0, col].imshow(images[col], cmap="gray_r", vmin=0, vmax=16)
-    axes[0, col].set_title(f"digit {digit_test[i]}, SAE {sae[i]:.0f}", fontsize=9)
-    axes[1, col].imshow(images_adv[col], cmap="gray_r", vmin=0, vmax=16)
-    axes[1, col].set_title(f"{result.n_flipped[i]} flipped:\n" + "\n".join(flipped[:3])
-                           + ("\n..." if len(flipped) > 3 else ""), fontsize=8)
+    axes[0, col].set_title(f"digit {digit_test[i]}, SAE {sae[i]:.0f}\n"
+                           f"(top {100 - sae_rank[col]:.0f}% of the test set)", fontsize=9)
+    axes[1, col].imshow(delta[col], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    axes[2, col].imshow(images_adv[col], cmap="gray_r", vmin=0, vmax=16)
+    axes[2, col].set_xlabel(f"{result.n_flipped[i]} flipped:\n" + "\n".join(flipped),
+                            fontsize=9)
 for ax in axes.ravel():
-    ax.set_axis_off()
-fig.tight_layout()
+    ax.set_xticks([])
+    ax.set_yticks([])
+for row, name in enumerate(["original", "perturbation", "attacked"]):
+    axes[row, 0].set_ylabel(name)
 
 # %%
 # Takeaways
 # ---------
 # * :func:`~skarm.metrics.soft_attackability` scores any fitted linear multi-label model
-#   (OneVsRest, MultiOutput, RidgeClassifier, Pipelines of affine steps, skarm's own) per
-#   instance, without a budget and without labels;
+#   (OneVsRest, MultiOutput, RidgeClassifier, Pipelines of affine steps, skarm's own) and
+#   skarm's torch models per instance, without a budget and without labels;
 # * its ranking agrees closely with the number of labels a real attack flips;
 # * to lower it, train with the SAE penalty: see :ref:`sphx_glr_auto_examples_plot_tradeoff.py`.
 plt.show()
