@@ -108,6 +108,18 @@ def test_convergence_warning_when_max_iter_is_too_small():
         ARMClassifier(penalty="nuclear", alpha=0.1, max_iter=3).fit(X, Y)
 
 
+@pytest.mark.parametrize("penalty", ["sae", "single", "primal"])
+def test_overwhelming_penalty_still_fits_the_intercept(penalty):
+    # With a penalty weight so large that W = 0, the model must still fit b (which is not
+    # penalised). At W = 0 the hinge objective over b_j is linear on [-1, 1] with slope
+    # (n_negative - n_positive), so its minimum is b_j = -1 where negatives are the
+    # majority, +1 otherwise; the 0.01-wide smoothing moves it by at most 0.01.
+    model = ARMClassifier(penalty=penalty, alpha=100.0).fit(X, Y)
+    assert_array_equal(model.coef_, 0.0)
+    majority_sign = np.where(Y.mean(axis=0) < 0.5, -1.0, 1.0)
+    assert_allclose(model.intercept_, majority_sign, atol=0.01)
+
+
 def test_nuclear_penalty_shrinks_singular_values_to_zero():
     fits = [ARMClassifier("nuclear", alpha=a).fit(X, Y).coef_ for a in (0.0, 0.1, 0.3, 3.0)]
     nuclear = [np.linalg.svd(W, compute_uv=False).sum() for W in fits]

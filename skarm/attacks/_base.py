@@ -23,6 +23,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import label_binarize
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from .._decision import LinearDecision, as_decision
 from ..utils._sklearn_compat import (
@@ -375,19 +376,23 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         starts = list(range(0, n_samples, _BATCH_SIZE))
         n_jobs = effective_n_jobs(self.n_jobs) if len(starts) > 1 else 1
         # Threads: the compiled kernels release the GIL and numpy's BLAS does too, so there
-        # is nothing to pickle and the model is shared, not copied.
-        parts = Parallel(n_jobs=n_jobs, prefer="threads", verbose=self.verbose)(
-            delayed(self._perturb)(
-                decision,
-                context,
-                X[start : start + _BATCH_SIZE],
-                scores[start : start + _BATCH_SIZE],
-                signs[start : start + _BATCH_SIZE],
-                tau[start : start + _BATCH_SIZE],
-                flipped0[start : start + _BATCH_SIZE],
+        # is nothing to pickle and the model is shared, not copied. BLAS runs on one thread:
+        # its products here are small, and OpenBLAS threads contending with joblib's, numba's
+        # or torch's made attacks on a torch model vary from 0.8 s to 52 s (measured, 2
+        # cores); with one BLAS thread they stayed near 1 s.
+        with threadpool_limits(limits=1, user_api="blas"):
+            parts = Parallel(n_jobs=n_jobs, prefer="threads", verbose=self.verbose)(
+                delayed(self._perturb)(
+                    decision,
+                    context,
+                    X[start : start + _BATCH_SIZE],
+                    scores[start : start + _BATCH_SIZE],
+                    signs[start : start + _BATCH_SIZE],
+                    tau[start : start + _BATCH_SIZE],
+                    flipped0[start : start + _BATCH_SIZE],
+                )
+                for start in starts
             )
-            for start in starts
-        )
         n_features = X.shape[1]
         m = scores.shape[1]
         R = np.vstack([p[0] for p in parts]) if parts else np.zeros((0, n_features))

@@ -169,6 +169,24 @@ class Objective:
         grad_W = grad_W + np.asarray(self.X.T @ grad_h).T
         return value, grad_W, grad_h.sum(axis=0)
 
+    def best_intercept(self):
+        """The intercept that minimises the objective at ``W = 0``, per label.
+
+        Every penalty is 0 at ``W = 0`` whatever b is, so this is the exact optimum over b
+        there (the solver's answer when a large ``alpha`` keeps W at 0). The derivative in
+        b is non-decreasing and the optimum lies in [-1, 1] (beyond it one class's loss is
+        0 and the other's grows), so bisection finds it.
+        """
+        lo = np.full(self.n_labels, -1.0)
+        hi = np.full(self.n_labels, 1.0)
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            _, deriv = hinge_loss(self.Y * mid, self.loss, self.smoothing)
+            slope = (deriv * self.Y).sum(axis=0)
+            lo = np.where(slope < 0, mid, lo)
+            hi = np.where(slope < 0, hi, mid)
+        return 0.5 * (lo + hi)
+
     def smoothing_schedule(self):
         """Hinge smoothing widths to solve in turn (one stage for the squared hinge)."""
         return HINGE_SMOOTHING_SCHEDULE if self.loss == "hinge" else (self.smoothing,)

@@ -60,7 +60,21 @@ def _minimize_staged(objective, W0, b0, *, max_iter, tol):
         else:
             W, b, it, converged = minimize_lbfgs(objective, W, b, max_iter=budget, tol=tol)
         n_iter += it
+    # Every penalty has a kink at W = 0. With a large alpha each step along the full gradient
+    # goes uphill there, so the solver can stop at (or near) W = 0 with b barely fitted,
+    # although b is not penalised. Never return worse than the exact optimum at W = 0.
+    b_zero = objective.best_intercept()
+    W_zero = np.zeros_like(W)
+    if _total_value(objective, W_zero, b_zero, weight) < _total_value(objective, W, b, weight):
+        W, b = W_zero, b_zero
     return W, b, n_iter, converged
+
+
+def _total_value(objective, W, b, nuclear_weight):
+    value = objective.value_and_grad(W, b)[0]
+    if nuclear_weight > 0:
+        value += nuclear_weight * np.linalg.svd(W, compute_uv=False).sum()
+    return value
 
 
 def _pack(W, b):

@@ -90,9 +90,10 @@ def soft_attackability(estimator, X, *, y=None, delta=DEFAULT_DELTA):
     if n_clamped:
         warnings.warn(
             f"{n_clamped} decision score(s) had |h_j(x)| < delta={delta:g} and were clamped "
-            "to +/-delta; the SAE of those instances is very large.",
+            "to +/-delta; the SAE of those instances is very large unless their label "
+            "gradients vanish.",
             NearBoundaryWarning,
-            stacklevel=2,
+            stacklevel=3,  # past validate_params' wrapper, to the caller's line
         )
     return sae
 
