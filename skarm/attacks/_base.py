@@ -195,6 +195,26 @@ def _into_ball(X, R, eps):
     return X_adv, norms
 
 
+# Docstring fragments shared by the attacks' classes (inserted with f-strings, as the
+# classifiers do), so that the common parameters are described once.
+_JOBS_PARAMS_DOC = """n_jobs : int, default=None
+        Number of threads over batches of instances. ``None`` means 1 unless in a
+        :obj:`joblib.parallel_backend` context; ``-1`` means all processors.
+    verbose : int, default=0
+        Report progress (per batch of instances) when positive."""
+
+_ATTRIBUTES_DOC = """Attributes
+    ----------
+    estimator_ : estimator instance
+        The model attacked after :meth:`fit`: ``estimator`` itself when it was fitted, else
+        a fitted clone of it.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when `X` has feature names
+        that are all strings."""
+
+
 class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Base class of the attacks: an evasion attack on a fitted multi-label model.
 

@@ -36,7 +36,7 @@ from numbers import Integral
 import numpy as np
 
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._base import BaseAttack, flipped_labels, is_linear
+from ._base import _ATTRIBUTES_DOC, _JOBS_PARAMS_DOC, BaseAttack, flipped_labels, is_linear
 from ._kernels import (
     candidate_costs_kernel,
     gase_linear_kernel,
@@ -251,7 +251,7 @@ def _gase_generic(decision, X, scores, S, tau, flipped0, eps, exact, n_retry, ma
 
 
 class GASEAttack(BaseAttack):
-    """Greedy Attack Space Expansion (GASE): flip as many labels as possible within eps.
+    __doc__ = f"""Greedy Attack Space Expansion (GASE): flip as many labels as possible within eps.
 
     For each instance x, GASE grows a set T of labels to flip. Each round it adds the label
     whose addition is cheapest (in L2 norm of the perturbation), computes the minimum-norm
@@ -284,15 +284,15 @@ class GASEAttack(BaseAttack):
         of shape (n_samples, n_labels, n_features)), attacked by linearised iterations.
     eps : float
         The L2 budget: ``||x_adv - x||_2 <= eps``, in the units of the raw input X.
-    reference : {"label", "prediction"}, default="label"
+    reference : {{"label", "prediction"}}, default="label"
         What flips are counted against. ``"label"``: the true labels y wherever they are
         given (:meth:`fit_transform`, ``attack(X, y)``), as Eq. 1 is written; labels the
         model already gets wrong count from the start. Without y (:meth:`transform`,
         ``attack(X)``) the reference is the model's prediction on X. ``"prediction"``:
         always the model's prediction.
-    marginal_cost : {"auto", "exact", "first_order"}, default="auto"
+    marginal_cost : {{"auto", "exact", "first_order"}}, default="auto"
         How each round ranks the candidate labels. ``"exact"``: the cost of flipping
-        ``T + {j}``, one small QP per candidate (on the Jacobian linearisation for
+        ``T + {{j}}``, one small QP per candidate (on the Jacobian linearisation for
         non-linear models). ``"first_order"``: the distance from the current adversarial
         point to label j's boundary along its gradient, plus the cost so far; cheaper but it
         ignores how flipping j interacts with T. ``"auto"`` is ``"exact"`` for linear models
@@ -314,22 +314,9 @@ class GASEAttack(BaseAttack):
         Each attacked label is pushed ``kappa_j = overshoot * max(1, |h_j(x)|)`` past its
         boundary, so the sign flips in floating point. Non-linear models may need more
         (DeepFool uses 0.02) to cross the boundary in few iterations.
-    n_jobs : int, default=None
-        Number of threads over batches of instances. ``None`` means 1 unless in a
-        :obj:`joblib.parallel_backend` context; ``-1`` means all processors.
-    verbose : int, default=0
-        Report progress (per batch of instances) when positive.
+    {_JOBS_PARAMS_DOC}
 
-    Attributes
-    ----------
-    estimator_ : estimator instance
-        The model attacked after :meth:`fit`: ``estimator`` itself when it was fitted, else
-        a fitted clone of it.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``. Defined only when `X` has feature names
-        that are all strings.
+    {_ATTRIBUTES_DOC}
 
     See Also
     --------

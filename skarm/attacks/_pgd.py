@@ -9,13 +9,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..utils._sklearn_compat import Interval
-from ._base import BaseAttack, flipped_labels, is_linear
+from ._base import _ATTRIBUTES_DOC, _JOBS_PARAMS_DOC, BaseAttack, flipped_labels, is_linear
 
 __all__ = ["PGDAttack"]
 
 
 class PGDAttack(BaseAttack):
-    """L2 projected gradient descent on the capped margin loss: the baseline attack.
+    __doc__ = f"""L2 projected gradient descent on the capped margin loss: the baseline attack.
 
     Minimises ``F(r) = sum_j max(s_j h_j(x + r), -kappa_j)`` over the ball
     ``||r||_2 <= eps``, where ``s`` are the reference signs: every label is pushed towards
@@ -36,7 +36,7 @@ class PGDAttack(BaseAttack):
         cloned and fitted by :meth:`fit`.
     eps : float
         The L2 budget: ``||x_adv - x||_2 <= eps``.
-    reference : {"label", "prediction"}, default="label"
+    reference : {{"label", "prediction"}}, default="label"
         What flips are counted against: y where given (labels already wrong count), else
         the model's prediction; ``"prediction"`` always uses the prediction. See
         :class:`GASEAttack`.
@@ -47,22 +47,9 @@ class PGDAttack(BaseAttack):
     overshoot : float, default=1e-6
         The cap: label j stops pulling ``kappa_j = overshoot * max(1, |h_j(x)|)`` past its
         boundary.
-    n_jobs : int, default=None
-        Number of threads over batches of instances. ``None`` means 1 unless in a
-        :obj:`joblib.parallel_backend` context; ``-1`` means all processors.
-    verbose : int, default=0
-        Report progress (per batch of instances) when positive.
+    {_JOBS_PARAMS_DOC}
 
-    Attributes
-    ----------
-    estimator_ : estimator instance
-        The model attacked after :meth:`fit`: ``estimator`` itself when it was fitted, else
-        a fitted clone of it.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``. Defined only when `X` has feature names
-        that are all strings.
+    {_ATTRIBUTES_DOC}
 
     See Also
     --------
