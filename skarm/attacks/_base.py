@@ -23,7 +23,6 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import label_binarize
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from .._decision import LinearDecision, as_decision
 from ..utils._sklearn_compat import (
@@ -33,6 +32,7 @@ from ..utils._sklearn_compat import (
     _fit_context,
     validate_data,
 )
+from ..utils._threads import single_threaded_blas
 from ..utils._validation import check_label_indicator
 
 __all__ = ["BaseAttack", "DifferentiableDecision", "resolve_decision"]
@@ -400,7 +400,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         # its products here are small, and OpenBLAS threads contending with joblib's, numba's
         # or torch's made attacks on a torch model vary from 0.8 s to 52 s (measured, 2
         # cores); with one BLAS thread they stayed near 1 s.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             parts = Parallel(n_jobs=n_jobs, prefer="threads", verbose=self.verbose)(
                 delayed(self._perturb)(
                     decision,

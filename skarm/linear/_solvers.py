@@ -19,7 +19,8 @@ micro-F1 (0.634-0.636). Full batch is also deterministic without a seed.
 
 import numpy as np
 from scipy import optimize
-from threadpoolctl import threadpool_limits
+
+from ..utils._threads import single_threaded_blas
 
 __all__ = ["minimize", "minimize_lbfgs", "minimize_proximal", "prox_nuclear"]
 
@@ -41,7 +42,7 @@ def minimize(objective, W0, b0, *, max_iter, tol):
     # slowed down 10-100x (measured, 20,000 variables: 2 ms vs 100+ ms per evaluation)
     # when OpenBLAS threads contend with other threads, and the products with X are cheap
     # next to the iteration count.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         return _minimize_staged(objective, W0, b0, max_iter=max_iter, tol=tol)
 
 
