@@ -53,7 +53,8 @@ def _minimize_staged(objective, W0, b0, *, max_iter, tol):
         objective.smoothing = width
         budget = max_iter - n_iter
         if budget <= 0:
-            return W, b, n_iter, False
+            converged = False
+            break
         if weight > 0:
             W, b, it, converged = minimize_proximal(
                 objective, W, b, weight=weight, max_iter=budget, tol=tol
