@@ -34,7 +34,20 @@ def _attribute_table():
     return table
 
 
-_DESCR = """\
+def _attribute_table_rst(indent=""):
+    """The attribute table as an RST simple table (digits as columns), for the docs."""
+    width = max(map(len, DIGIT_ATTRIBUTES))
+    rule = "=" * width + "  " + "  ".join("=" * 10)
+    rows = [rule, "attribute".ljust(width) + "  " + "  ".join(map(str, range(10))), rule]
+    rows += [
+        name.ljust(width) + "  " + "  ".join(map(str, row))
+        for name, row in zip(DIGIT_ATTRIBUTES, _attribute_table().T, strict=True)
+    ]
+    rows.append(rule)
+    return "\n".join(indent + row for row in rows)
+
+
+_DESCR = f"""\
 .. _digit_attributes_dataset:
 
 Digit attributes data set
@@ -44,25 +57,14 @@ Digit attributes data set
 
 :Number of Instances: 1797
 :Number of Features: 64 (8x8 pixels, integers 0..16, as float64)
-:Number of Labels: 8 ({0, 1}, 2 to 5 labels per image, 3.3 on average)
+:Number of Labels: 8 ({{0, 1}}, 2 to 5 labels per image, 3.3 on average)
 :Creator of the images: E. Alpaydin, C. Kaynak (UCI optical recognition of handwritten
     digits, test part), as shipped with scikit-learn (``load_digits``)
 
 The images of :func:`sklearn.datasets.load_digits`, each labelled with the attributes
 of its digit (1 = the digit has it):
 
-====================  =  =  =  =  =  =  =  =  =  =
-attribute             0  1  2  3  4  5  6  7  8  9
-====================  =  =  =  =  =  =  =  =  =  =
-even                  1  0  1  0  1  0  1  0  1  0
-prime                 0  0  1  1  0  1  0  1  0  0
-at_least_5            0  0  0  0  0  1  1  1  1  1
-closed_loop           1  0  0  0  0  0  1  0  1  1
-straight_strokes      0  1  0  0  1  0  0  1  0  0
-multiple_of_3         1  0  0  1  0  0  1  0  0  1
-perfect_square        1  1  0  0  1  0  0  0  0  1
-horizontal_symmetry   1  1  0  1  0  0  0  0  1  0
-====================  =  =  =  =  =  =  =  =  =  =
+{_attribute_table_rst()}
 
 ``closed_loop``: an enclosed area in the usual handwritten form (4 is most often written
 open at the top). ``straight_strokes``: written with straight strokes only.
@@ -87,18 +89,7 @@ def load_digit_attributes(*, return_X_y=False):
     scikit-learn, nothing is downloaded), each with 8 binary labels: attributes of the
     digit it shows. Every image has 2 to 5 labels (3.3 on average).
 
-    ====================  =  =  =  =  =  =  =  =  =  =
-    attribute             0  1  2  3  4  5  6  7  8  9
-    ====================  =  =  =  =  =  =  =  =  =  =
-    even                  1  0  1  0  1  0  1  0  1  0
-    prime                 0  0  1  1  0  1  0  1  0  0
-    at_least_5            0  0  0  0  0  1  1  1  1  1
-    closed_loop           1  0  0  0  0  0  1  0  1  1
-    straight_strokes      0  1  0  0  1  0  0  1  0  0
-    multiple_of_3         1  0  0  1  0  0  1  0  0  1
-    perfect_square        1  1  0  0  1  0  0  0  0  1
-    horizontal_symmetry   1  1  0  1  0  0  0  0  1  0
-    ====================  =  =  =  =  =  =  =  =  =  =
+{attribute_table}
 
     ``closed_loop`` counts an enclosed area in the usual handwritten form (an open-topped
     4 has none); ``straight_strokes`` means written with straight strokes only;
@@ -162,3 +153,9 @@ def load_digit_attributes(*, return_X_y=False):
         attribute_table=table,
         DESCR=_DESCR,
     )
+
+
+# The table is generated from DIGIT_ATTRIBUTES, so the docs cannot drift from the data.
+load_digit_attributes.__doc__ = load_digit_attributes.__doc__.replace(
+    "{attribute_table}", _attribute_table_rst(indent="    ")
+)
