@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.frozen import FrozenEstimator
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
@@ -175,6 +176,15 @@ def _affine_step(step):
     )
 
 
+def _unfrozen(estimator):
+    """The model inside a :class:`~sklearn.frozen.FrozenEstimator` (the scikit-learn way to
+    keep a fitted model fitted through ``clone``), which delegates attributes but is not
+    itself an OvR, a Pipeline or a skarm estimator."""
+    while isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
+    return estimator
+
+
 def as_decision(estimator):
     """Read the decision function of a fitted multi-label model.
 
@@ -200,14 +210,17 @@ def as_decision(estimator):
         If the model's decision function is not linear in its input, or not one sign
         decision per label.
     """
+    estimator = _unfrozen(estimator)
     if hasattr(estimator, "_skarm_decision"):
         return estimator._skarm_decision()
     name = type(estimator).__name__
     steps = []
     final = estimator
     if isinstance(estimator, Pipeline):
-        steps = [s for _, s in estimator.steps[:-1] if s not in (None, "passthrough")]
-        final = estimator.steps[-1][1]
+        steps = [
+            _unfrozen(s) for _, s in estimator.steps[:-1] if s not in (None, "passthrough")
+        ]
+        final = _unfrozen(estimator.steps[-1][1])
         if hasattr(final, "_skarm_decision"):
             decision = final._skarm_decision()
             if not isinstance(decision, LinearDecision):

@@ -8,6 +8,7 @@ from sklearn.datasets import make_multilabel_classification
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.multiclass import OneVsRestClassifier
@@ -76,6 +77,20 @@ def test_label_variant_drops_misclassified_labels(name):
     Y_noisy[::3] = 1 - Y_noisy[::3]  # make some labels wrong
     got = soft_attackability(model, X_TEST, y=Y_noisy)
     assert_allclose(got, reference_sae(model, X_TEST, Y_noisy), rtol=1e-6)
+
+
+def test_frozen_models_are_looked_through():
+    # FrozenEstimator keeps a fitted model fitted through clone; the metrics (and the
+    # attacks, through the same as_decision) read the model inside it, alone or as the
+    # last step of a Pipeline.
+    scaler = StandardScaler().fit(X)
+    model = OneVsRestClassifier(LinearSVC()).fit(scaler.transform(X), Y)
+    expected = soft_attackability(make_pipeline(scaler, model), X)
+    frozen = make_pipeline(FrozenEstimator(scaler), FrozenEstimator(model))
+    assert_allclose(soft_attackability(frozen, X), expected)
+    Xs = scaler.transform(X)
+    assert_allclose(soft_attackability(FrozenEstimator(model), Xs), soft_attackability(model, Xs))
+    assert alignment_score(FrozenEstimator(model)) == alignment_score(model)
 
 
 def test_binary_linear_classifier_has_one_label():

@@ -19,7 +19,6 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import label_binarize
 from sklearn.utils import Bunch, check_array
 from sklearn.utils.validation import check_is_fitted
@@ -101,7 +100,7 @@ def resolve_decision(estimator, owner):
     Parameters
     ----------
     estimator : estimator instance
-        A fitted model; a :class:`~sklearn.frozen.FrozenEstimator` is unwrapped.
+        A fitted model (a :class:`~sklearn.frozen.FrozenEstimator` is looked through).
     owner : str
         Name of the attack, for error messages.
 
@@ -118,10 +117,6 @@ def resolve_decision(estimator, owner):
     TypeError
         If the model is neither linear in X nor exposes ``input_gradients``.
     """
-    # FrozenEstimator (the scikit-learn way to keep a fitted model fitted through clone)
-    # delegates attributes but is not itself an OvR or a Pipeline: look through it.
-    while isinstance(estimator, FrozenEstimator):
-        estimator = estimator.estimator
     try:
         return as_decision(estimator)
     except TypeError as linear_error:
