@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 
 from skarm._greedy import exact_subset_norm, greedy_subset_norm
 from skarm.linear._objective import PENALTIES, Objective, hinge_loss
-from skarm.linear._solvers import prox_nuclear
+from skarm.linear._solvers import minimize_lbfgs, prox_nuclear
 
 SMOOTH_PENALTIES = [p for p in PENALTIES if p != "nuclear"]
 
@@ -159,3 +159,19 @@ def test_prox_nuclear_soft_thresholds_singular_values_and_is_optimal():
     best = prox_objective(Z)
     for _ in range(50):
         assert prox_objective(Z + 1e-3 * rng.standard_normal(Z.shape)) >= best
+
+
+@pytest.mark.parametrize("penalty", ["sae", "primal", "single"])
+def test_stall_at_the_kink_with_an_unfitted_intercept_is_not_convergence(penalty):
+    # At W = 0 a large alpha makes every step along the full gradient go uphill, so
+    # L-BFGS-B stops at once; the intercept alone still descends, so this is no optimum.
+    X, Y, *_ = make_problem(0)
+    obj = Objective(X, Y, penalty=penalty, alpha=100.0, C=1.0, margin_floor=0.3,
+                    loss="hinge", loss_reduction="sum")
+    W0, b0 = np.zeros((Y.shape[1], X.shape[1])), np.zeros(Y.shape[1])
+    *_, converged = minimize_lbfgs(obj, W0, b0, max_iter=50, tol=1e-6)
+    assert not converged
+    # From the best constant model the same probe finds no descent: that one is accepted.
+    b_best, value = obj.best_intercept()
+    W, b, final, _, converged = minimize_lbfgs(obj, W0, b_best, max_iter=50, tol=1e-6)
+    assert converged and final <= value + 1e-12

@@ -170,7 +170,7 @@ class Objective:
         return value, grad_W, grad_h.sum(axis=0)
 
     def best_intercept(self):
-        """The intercept that minimises the objective at ``W = 0``, per label.
+        """The intercept that minimises the objective at ``W = 0``, and that minimum.
 
         Every penalty is 0 at ``W = 0`` whatever b is, so this is the exact optimum over b
         there (the solver's answer when a large ``alpha`` keeps W at 0). The derivative in
@@ -185,7 +185,9 @@ class Objective:
             slope = (deriv * self.Y).sum(axis=0)
             lo = np.where(slope < 0, mid, lo)
             hi = np.where(slope < 0, hi, mid)
-        return 0.5 * (lo + hi)
+        b = 0.5 * (lo + hi)
+        loss, _ = hinge_loss(self.Y * b, self.loss, self.smoothing)
+        return b, self.loss_scale * float(loss.sum())
 
     def smoothing_schedule(self):
         """Hinge smoothing widths to solve in turn (one stage for the squared hinge)."""

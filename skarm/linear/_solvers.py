@@ -47,7 +47,7 @@ def minimize(objective, W0, b0, *, max_iter, tol):
 
 
 def _minimize_staged(objective, W0, b0, *, max_iter, tol):
-    W, b, n_iter, converged = W0, b0, 0, False
+    W, b, value, n_iter, converged = W0, b0, np.inf, 0, False
     weight = objective.nuclear_weight()
     for width in objective.smoothing_schedule():
         objective.smoothing = width
@@ -56,27 +56,23 @@ def _minimize_staged(objective, W0, b0, *, max_iter, tol):
             converged = False
             break
         if weight > 0:
-            W, b, it, converged = minimize_proximal(
+            W, b, value, it, converged = minimize_proximal(
                 objective, W, b, weight=weight, max_iter=budget, tol=tol
             )
         else:
-            W, b, it, converged = minimize_lbfgs(objective, W, b, max_iter=budget, tol=tol)
+            W, b, value, it, converged = minimize_lbfgs(
+                objective, W, b, max_iter=budget, tol=tol
+            )
         n_iter += it
-    # Every penalty has a kink at W = 0. With a large alpha each step along the full gradient
-    # goes uphill there, so the solver can stop at (or near) W = 0 with b barely fitted,
-    # although b is not penalised. Never return worse than the exact optimum at W = 0.
-    b_zero = objective.best_intercept()
-    W_zero = np.zeros_like(W)
-    if _total_value(objective, W_zero, b_zero, weight) < _total_value(objective, W, b, weight):
-        W, b = W_zero, b_zero
+    # Every penalty has a kink at W = 0, and the SAE objective is not convex: with a large
+    # alpha the stages can end at a point worse than the best constant model (W = 0, each
+    # b_j at its optimum), which no penalty charges for. Never return worse than it.
+    b_zero, value_zero = objective.best_intercept()
+    if value_zero < value:
+        W, b = np.zeros_like(W), b_zero
+        fun = _flat_objective(objective, W.shape)
+        converged = _no_descent(fun, _pack(W, b), value_zero, n_coef=W.size)
     return W, b, n_iter, converged
-
-
-def _total_value(objective, W, b, nuclear_weight):
-    value = objective.value_and_grad(W, b)[0]
-    if nuclear_weight > 0:
-        value += nuclear_weight * np.linalg.svd(W, compute_uv=False).sum()
-    return value
 
 
 def _pack(W, b):
@@ -88,22 +84,29 @@ def _unpack(theta, shape):
     return theta[: m * d].reshape(m, d), theta[m * d :]
 
 
-def minimize_lbfgs(objective, W0, b0, *, max_iter, tol):
-    """Minimise ``objective.value_and_grad`` with L-BFGS-B.
-
-    Returns
-    -------
-    W, b : ndarrays
-    n_iter : int
-    converged : bool
-    """
-    shape = W0.shape
+def _flat_objective(objective, shape):
+    """``objective.value_and_grad`` on the packed vector ``[W.ravel(), b]``."""
 
     def fun(theta):
         W, b = _unpack(theta, shape)
         value, grad_W, grad_b = objective.value_and_grad(W, b)
         return value, _pack(grad_W, grad_b)
 
+    return fun
+
+
+def minimize_lbfgs(objective, W0, b0, *, max_iter, tol):
+    """Minimise ``objective.value_and_grad`` with L-BFGS-B.
+
+    Returns
+    -------
+    W, b : ndarrays
+    value : float
+        The objective at (W, b).
+    n_iter : int
+    converged : bool
+    """
+    fun = _flat_objective(objective, W0.shape)
     result = optimize.minimize(
         fun,
         _pack(W0, b0),
@@ -111,25 +114,39 @@ def minimize_lbfgs(objective, W0, b0, *, max_iter, tol):
         method="L-BFGS-B",
         options={"maxiter": max_iter, "gtol": tol, "ftol": tol * 1e-2, "maxcor": 20},
     )
-    W, b = _unpack(result.x, shape)
+    W, b = _unpack(result.x, W0.shape)
     # status 0: converged; 1: iteration limit; 2: the line search found no decrease, which
     # happens at kinks (the SAE and Primal penalties are norm-like at W = 0 and switch
-    # greedy selections): accept the point if a steepest-descent probe cannot improve it.
-    converged = result.status == 0 or (result.status == 2 and _no_descent(fun, result))
-    return W, b, int(result.nit), bool(converged)
-
-
-def _no_descent(fun, result):
-    """True if small steps along -gradient do not lower the objective."""
-    x, grad = result.x, result.jac
-    norm = np.linalg.norm(grad)
-    if norm == 0:
-        return True
-    scale = max(1.0, np.linalg.norm(x))
-    return all(
-        fun(x - step * scale * grad / norm)[0] >= result.fun - 1e-12 * abs(result.fun)
-        for step in (1e-3, 1e-5, 1e-7)
+    # greedy selections): accept the point if steepest-descent probes cannot improve it.
+    converged = result.status == 0 or (
+        result.status == 2
+        and _no_descent(fun, result.x, result.fun, n_coef=W0.size, grad=result.jac)
     )
+    return W, b, float(result.fun), int(result.nit), bool(converged)
+
+
+def _no_descent(fun, x, value, *, n_coef, grad=None):
+    """True if small steps along -gradient, and along its intercept part alone, do not
+    lower the objective.
+
+    The intercept is never penalised, so at a kink of the penalty (W = 0 with a large
+    alpha) a step along the full gradient can go uphill while b alone still descends.
+    """
+    if grad is None:
+        grad = fun(x)[1]
+    intercept_only = grad.copy()
+    intercept_only[:n_coef] = 0.0
+    scale = max(1.0, np.linalg.norm(x))
+    for direction in (grad, intercept_only):
+        norm = np.linalg.norm(direction)
+        if norm == 0:
+            continue
+        if any(
+            fun(x - step * scale * direction / norm)[0] < value - 1e-12 * abs(value)
+            for step in (1e-3, 1e-5, 1e-7)
+        ):
+            return False
+    return True
 
 
 def prox_nuclear(W, threshold):
@@ -143,11 +160,14 @@ def prox_nuclear(W, threshold):
 def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
     """FISTA for ``objective + weight * ||W||_*`` (the intercept is not penalised).
 
+    Returns W, b, the objective there, the iteration count and whether ``tol`` was met.
+
     Backtracking on the Lipschitz estimate, and a restart of the momentum whenever the
     objective goes up (O'Donoghue and Candes, 2015). Stops when the relative change of
     (W, b) falls below ``tol``.
     """
     W, b = W0.copy(), b0.copy()
+    F_W = None  # the objective at (W, b), once known
     Z_W, Z_b = W.copy(), b.copy()
     t = 1.0
     step = 1.0
@@ -177,9 +197,13 @@ def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
         momentum = (t - 1) / t_new
         Z_W = W_new + momentum * (W_new - W)
         Z_b = b_new + momentum * (b_new - b)
-        W, b, t, f_prev = W_new, b_new, t_new, F_new
+        W, b, t, f_prev, F_W = W_new, b_new, t_new, F_new, F_new
         step *= 1.25  # let the step grow back after backtracking
         if change / size < tol:
             converged = True
             break
-    return W, b, n_iter, converged
+    if F_W is None:
+        F_W = objective.value_and_grad(W, b)[0] + weight * np.linalg.svd(
+            W, compute_uv=False
+        ).sum()
+    return W, b, F_W, n_iter, converged
