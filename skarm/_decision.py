@@ -15,16 +15,16 @@ preprocessing steps into ``W`` and ``b``.
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.frozen import FrozenEstimator
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .utils._sklearn_compat import fitted_target_type
+from .utils._validation import check_model_input, to_dense
 
 __all__ = ["LinearDecision", "as_decision"]
 
@@ -64,13 +64,7 @@ class LinearDecision:
 
     def check_X(self, X):
         """Validate X for this model: 2-D, finite, numeric, dense or CSR, right width."""
-        X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
-        if X.shape[1] != self.n_features:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {self.name} is expecting "
-                f"{self.n_features} features as input."
-            )
-        return X
+        return check_model_input(X, self.n_features, self.name)
 
     def decision_function(self, X):
         """Scores ``h(X)`` of shape (n_samples, n_labels); X must be validated."""
@@ -89,10 +83,6 @@ class LinearDecision:
         return self.coef @ self.coef.T
 
 
-def _dense(a):
-    return a.toarray() if sp.issparse(a) else np.asarray(a, dtype=np.float64)
-
-
 def _binary_linear(est, where):
     """(w, b) of a fitted binary linear classifier, as a (1, d) row and (1,) intercept."""
     if not (hasattr(est, "coef_") and hasattr(est, "intercept_")):
@@ -100,7 +90,7 @@ def _binary_linear(est, where):
             f"{where} is a {type(est).__name__}, which has no linear decision function "
             f"(coef_ and intercept_). Supported: {SUPPORTED_MODELS}."
         )
-    coef = np.atleast_2d(_dense(est.coef_))
+    coef = np.atleast_2d(to_dense(est.coef_))
     if coef.shape[0] != 1:
         raise TypeError(
             f"{where} is a multiclass {type(est).__name__} (coef_ has {coef.shape[0]} rows). "
@@ -135,7 +125,7 @@ def _final_linear(est):
         pairs = [_binary_linear(sub, f"estimators_[{k}]") for k, sub in enumerate(est.estimators_)]
         return np.vstack([w for w, _ in pairs]), np.concatenate([b for _, b in pairs])
     if hasattr(est, "coef_") and hasattr(est, "intercept_"):
-        coef = np.atleast_2d(_dense(est.coef_))
+        coef = np.atleast_2d(to_dense(est.coef_))
         if coef.shape[0] > 1 and fitted_target_type(est) != "multilabel-indicator":
             raise TypeError(
                 f"{name} was fitted on a multiclass target (coef_ has {coef.shape[0]} rows); "

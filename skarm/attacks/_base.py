@@ -20,7 +20,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import label_binarize
-from sklearn.utils import Bunch, check_array
+from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
 from .._decision import LinearDecision, as_decision
@@ -32,7 +32,7 @@ from ..utils._sklearn_compat import (
     validate_data,
 )
 from ..utils._threads import single_threaded_blas
-from ..utils._validation import check_label_indicator
+from ..utils._validation import check_label_indicator, check_model_input, to_dense
 
 __all__ = ["BaseAttack", "DifferentiableDecision", "resolve_decision"]
 
@@ -63,14 +63,8 @@ class DifferentiableDecision:
 
     def check_X(self, X):
         """Validate X (2-D, finite, numeric) and densify it: gradients act on dense input."""
-        X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
         n_features = getattr(self.model, "n_features_in_", None)
-        if n_features is not None and X.shape[1] != n_features:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {self.name} is expecting {n_features} "
-                "features as input."
-            )
-        return X.toarray() if sp.issparse(X) else X
+        return check_model_input(X, n_features, self.name, dense=True)
 
     def decision_function(self, X):
         """Scores of shape (n_samples, n_labels)."""
@@ -168,17 +162,13 @@ def label_thresholds(scores, signs, overshoot):
     return tau, flipped0
 
 
-def _dense(X):
-    return X.toarray() if sp.issparse(X) else np.array(X, dtype=np.float64)
-
-
 def _into_ball(X, R, eps):
     """``X + R`` with ``||(X + R) - X|| <= eps`` exactly as computed in floating point.
 
     The solvers keep ``||R|| <= eps`` up to rounding; a relative shrink of 1e-12 (far below
     the overshoot) absorbs the rounding of the norm and of the addition.
     """
-    X = _dense(X)
+    X = to_dense(X)
     X_adv = X + R
     norms = np.linalg.norm(X_adv - X, axis=1)
     over = norms > eps

@@ -6,9 +6,9 @@
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..utils._sklearn_compat import Interval
+from ..utils._validation import to_dense
 from ._base import _ATTRIBUTES_DOC, _JOBS_PARAMS_DOC, BaseAttack, flipped_labels, is_linear
 
 __all__ = ["PGDAttack"]
@@ -105,7 +105,7 @@ class PGDAttack(BaseAttack):
         self.step_size = step_size
 
     def _perturb(self, decision, context, X, scores, signs, tau, flipped0):
-        X = X.toarray() if sp.issparse(X) else X
+        X = to_dense(X)
         eps = float(self.eps)
         step = self.step_size if self.step_size is not None else 2.5 * eps / self.max_iter
         kappa = self.overshoot * np.maximum(1.0, np.abs(scores))

@@ -11,10 +11,9 @@ numpy float64 arrays, whatever device the network lives on. ``soft_attackability
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
-import scipy.sparse as sp
 import torch
-from sklearn.utils.validation import check_array
 
+from ..utils._validation import check_model_input
 from ._modules import last_linear_layer, parameter_dtype
 from ._penalties import input_jacobian
 
@@ -121,13 +120,7 @@ class DeepDecision:
         X : ndarray of shape (n_samples, n_features)
             Dense float64 copy or view of X.
         """
-        X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
-        if X.shape[1] != self.n_features:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {self.name} is expecting "
-                f"{self.n_features} features as input."
-            )
-        return X.toarray() if sp.issparse(X) else X
+        return check_model_input(X, self.n_features, self.name, dense=True)
 
     def _tensor(self, X):
         return torch.as_tensor(np.asarray(X), device=self.device).to(self.dtype)

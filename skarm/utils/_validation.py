@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array, check_consistent_length
 
-__all__ = ["check_label_indicator"]
+__all__ = ["check_label_indicator", "check_model_input", "to_dense"]
 
 
 def check_label_indicator(y, n_samples, n_labels):
@@ -38,3 +38,35 @@ def check_label_indicator(y, n_samples, n_labels):
     if not np.isin(y, (0, 1)).all():
         raise ValueError("y must be a {0, 1} label indicator; got other values.")
     return y.astype(np.float64)
+
+
+def check_model_input(X, n_features, name, *, dense=False):
+    """Validate X for a fitted model: 2-D, finite, float64, dense or CSR/CSC, right width.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The input.
+    n_features : int or None
+        The width the model expects; None skips the check.
+    name : str
+        The model's name, for the error message.
+    dense : bool, default=False
+        Return a dense array (models differentiated through their input need one).
+
+    Returns
+    -------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    """
+    X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {name} is expecting {n_features} features "
+            "as input."
+        )
+    return to_dense(X) if dense else X
+
+
+def to_dense(a):
+    """A dense float64 view (or copy, for sparse input) of an array or sparse matrix."""
+    return a.toarray() if sp.issparse(a) else np.asarray(a, dtype=np.float64)
