@@ -10,11 +10,10 @@ exact QP on the label Gram. Meant for tests and benchmarks with up to 16 labels.
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from numbers import Integral, Real
 
 import numpy as np
 
-from ..utils._sklearn_compat import Interval, StrOptions, validate_params
+from ..utils._sklearn_compat import validate_params
 from ._base import BaseAttack, is_linear
 from ._kernels import exact_kernel, normalised_gram, normalised_margins
 
@@ -57,10 +56,11 @@ class _ExactAttack(BaseAttack):
         "estimator": "no_validation",
         "X": ["array-like", "sparse matrix"],
         "y": ["array-like", "sparse matrix", None],
-        "eps": [Interval(Real, 0, None, closed="neither")],
-        "reference": [StrOptions({"label", "prediction"})],
-        "overshoot": [Interval(Real, 0, None, closed="left")],
-        "n_jobs": [Integral, None],
+        # The attack's own rules (its validation is skipped as nested).
+        **{
+            key: BaseAttack._parameter_constraints[key]
+            for key in ("eps", "reference", "overshoot", "n_jobs")
+        },
     },
     prefer_skip_nested_validation=True,
 )

@@ -3,13 +3,12 @@
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from numbers import Integral, Real
 
 import numpy as np
 from sklearn.metrics import get_scorer
 
 from ..attacks import GASEAttack, PGDAttack
-from ..utils._sklearn_compat import Interval, StrOptions, validate_params
+from ..utils._sklearn_compat import StrOptions, validate_params
 
 __all__ = ["attackability_score", "make_adversarial_scorer"]
 
@@ -21,9 +20,11 @@ _ATTACKS = {"gase": GASEAttack, "pgd": PGDAttack}
         "estimator": "no_validation",
         "X": ["array-like", "sparse matrix"],
         "y": ["array-like", "sparse matrix", None],
-        "eps": [Interval(Real, 0, None, closed="neither")],
-        "reference": [StrOptions({"label", "prediction"})],
-        "n_jobs": [Integral, None],
+        # GASEAttack's own rules (its validation is skipped as nested).
+        **{
+            key: GASEAttack._parameter_constraints[key]
+            for key in ("eps", "reference", "n_jobs")
+        },
     },
     prefer_skip_nested_validation=True,
 )
@@ -111,7 +112,7 @@ class _AdversarialScorer:
 @validate_params(
     {
         "metric": [str, callable],
-        "eps": [Interval(Real, 0, None, closed="neither")],
+        "eps": GASEAttack._parameter_constraints["eps"],
         "attack": [StrOptions(set(_ATTACKS))],
         "attack_params": [dict, None],
     },
