@@ -747,15 +747,6 @@ def set_costs_kernel(Kt, valid, S, Mt, sets, nu_prev, costs, nus):  # pragma: no
 
 
 @numba.njit(cache=True, nogil=True)
-def _popcount(x):  # pragma: no cover - compiled
-    count = 0
-    while x:
-        count += x & 1
-        x >>= 1
-    return count
-
-
-@numba.njit(cache=True, nogil=True)
 def exact_kernel(Kt, valid, S, Mt, T_out, nu_out):  # pragma: no cover - compiled
     n, m = Mt.shape
     n_sets = 1 << m
@@ -788,9 +779,10 @@ def exact_kernel(Kt, valid, S, Mt, T_out, nu_out):  # pragma: no cover - compile
         level[0] = 0
         n_cur = 1
         best = 0
+        best_size = 0
         for l in range(m):
             nu_out[b, l] = 0.0
-        for _size in range(1, m + 1):
+        for size in range(1, m + 1):
             n_next = 0
             for p in range(n_cur):
                 base = level[p]
@@ -844,8 +836,9 @@ def exact_kernel(Kt, valid, S, Mt, T_out, nu_out):  # pragma: no cover - compile
                         feasible[cand] = True
                         next_level[n_next] = cand
                         n_next += 1
-                        if best == 0 or _size > _popcount(best):
+                        if size > best_size:  # the first feasible set of this size
                             best = cand
+                            best_size = size
                             for l in range(m):
                                 nu_out[b, l] = 0.0
                             for a in range(k):
