@@ -33,6 +33,7 @@ from ..utils._sklearn_compat import (
 )
 from ..utils._threads import single_threaded_blas
 from ..utils._validation import check_label_indicator, check_model_input, to_dense
+from ._kernels import gradient_coefficients, normalised_margins
 
 __all__ = ["BaseAttack", "DifferentiableDecision", "resolve_decision"]
 
@@ -428,6 +429,21 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+
+def linear_attack(decision, context, scores, signs, tau, eps, kernel):
+    """Run a label-Gram QP kernel on a linear model and map its answer to input space.
+
+    ``context`` is ``normalised_gram(decision.gradient_gram())``; ``kernel(Kt, valid, signs,
+    Mt, targets, nus)`` fills the attacked label sets and their multipliers in units of the
+    budget. Returns the perturbations (n_samples, n_features) and the label sets.
+    """
+    Kt, norms, valid = context
+    Mt = np.ascontiguousarray(normalised_margins(signs * scores - tau, norms, valid, eps))
+    targets = np.empty(scores.shape, dtype=bool)
+    nus = np.empty(scores.shape)
+    kernel(Kt, valid, signs, Mt, targets, nus)
+    return -gradient_coefficients(nus, norms, valid, signs, eps) @ decision.coef, targets
 
 
 def is_linear(decision):

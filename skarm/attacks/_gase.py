@@ -36,10 +36,18 @@ from numbers import Integral
 import numpy as np
 
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._base import _ATTRIBUTES_DOC, _JOBS_PARAMS_DOC, BaseAttack, flipped_labels, is_linear
+from ._base import (
+    _ATTRIBUTES_DOC,
+    _JOBS_PARAMS_DOC,
+    BaseAttack,
+    flipped_labels,
+    is_linear,
+    linear_attack,
+)
 from ._kernels import (
     candidate_costs_kernel,
     gase_linear_kernel,
+    gradient_coefficients,
     normalised_gram,
     normalised_margins,
     set_costs_kernel,
@@ -69,8 +77,7 @@ def _linearise(decision, X, R, S, tau, eps, H=None):
 
 def _step(J, nus, norms, valid, S, eps):
     """``r' = -eps sum_j nu_j s_j g_j / ||g_j||`` for each instance."""
-    coef = np.where(valid, eps * nus * S / np.where(valid, norms, 1.0), 0.0)
-    return -np.einsum("bj,bjd->bd", coef, J)
+    return -np.einsum("bj,bjd->bd", gradient_coefficients(nus, norms, valid, S, eps), J)
 
 
 def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter):
@@ -420,23 +427,11 @@ class GASEAttack(BaseAttack):
                 self.max_iter,
                 self.restart,
             )
-        Kt, norms, valid = context
-        Mt = normalised_margins(signs * scores - tau, norms, valid, eps)
-        n, m = scores.shape
-        targets = np.empty((n, m), dtype=bool)
-        nus = np.empty((n, m))
-        gase_linear_kernel(
-            Kt,
-            valid,
-            signs,
-            np.ascontiguousarray(Mt),
-            flipped0,
-            exact,
-            self.n_retry,
-            self.restart,
-            targets,
-            nus,
-        )
-        lam = np.where(valid, eps * nus / np.where(valid, norms, 1.0), 0.0)
-        R = -(lam * signs) @ decision.coef
-        return R, targets
+
+        def kernel(Kt, valid, signs, Mt, targets, nus):
+            gase_linear_kernel(
+                Kt, valid, signs, Mt, flipped0, exact, self.n_retry, self.restart, targets,
+                nus,
+            )
+
+        return linear_attack(decision, context, scores, signs, tau, eps, kernel)

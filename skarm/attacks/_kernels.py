@@ -400,6 +400,15 @@ def normalised_margins(mu, norms, valid, eps):
     return np.where(valid, mu / safe, np.where(mu > 0, np.inf, 0.0))
 
 
+def gradient_coefficients(nus, norms, valid, signs, eps):
+    """``eps nu_j s_j / ||g_j||``: the perturbation is ``r = -sum_j coef_j g_j``.
+
+    The QP kernels work in units of the budget on unit-norm gradients; this maps their
+    multipliers ``nu`` back to the raw gradients (0 for labels with a zero gradient).
+    """
+    return np.where(valid, eps * nus * signs / np.where(valid, norms, 1.0), 0.0)
+
+
 @numba.njit(cache=True, nogil=True)
 def _single_label_set(Kt, s, mt, j, out):  # pragma: no cover - compiled
     """Labels past their threshold after label j's single-label step (``nu_j = mt_j``)."""

@@ -11,11 +11,10 @@ exact QP on the label Gram. Meant for tests and benchmarks with up to 16 labels.
 # SPDX-License-Identifier: BSD-3-Clause
 
 
-import numpy as np
 
 from ..utils._sklearn_compat import validate_params
-from ._base import BaseAttack, is_linear
-from ._kernels import exact_kernel, normalised_gram, normalised_margins
+from ._base import BaseAttack, is_linear, linear_attack
+from ._kernels import exact_kernel, normalised_gram
 
 __all__ = ["MAX_EXACT_LABELS", "exact_attack"]
 
@@ -40,15 +39,7 @@ class _ExactAttack(BaseAttack):
         return normalised_gram(decision.gradient_gram())
 
     def _perturb(self, decision, context, X, scores, signs, tau, flipped0):
-        eps = float(self.eps)
-        Kt, norms, valid = context
-        Mt = normalised_margins(signs * scores - tau, norms, valid, eps)
-        n, m = scores.shape
-        targets = np.empty((n, m), dtype=bool)
-        nus = np.empty((n, m))
-        exact_kernel(Kt, valid, signs, np.ascontiguousarray(Mt), targets, nus)
-        lam = np.where(valid, eps * nus / np.where(valid, norms, 1.0), 0.0)
-        return -(lam * signs) @ decision.coef, targets
+        return linear_attack(decision, context, scores, signs, tau, float(self.eps), exact_kernel)
 
 
 @validate_params(
