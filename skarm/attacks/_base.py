@@ -142,6 +142,11 @@ def flipped_labels(scores, signs):
     return (scores > 0) != (signs > 0)
 
 
+def overshoot_margins(scores, overshoot):
+    """``kappa_j = overshoot * max(1, |h_j(x)|)``: how far past its boundary a label goes."""
+    return overshoot * np.maximum(1.0, np.abs(scores))
+
+
 def label_thresholds(scores, signs, overshoot):
     """Thresholds ``tau`` such that label j is attacked when ``s_j h_j(x + r) <= tau_j``.
 
@@ -157,7 +162,7 @@ def label_thresholds(scores, signs, overshoot):
     flipped0 : ndarray of bool, shape (n_samples, n_labels)
         The labels flipped at ``r = 0``.
     """
-    kappa = overshoot * np.maximum(1.0, np.abs(scores))
+    kappa = overshoot_margins(scores, overshoot)
     flipped0 = flipped_labels(scores, signs)
     tau = np.where(flipped0, np.maximum(-kappa, signs * scores), -kappa)
     return tau, flipped0

@@ -9,7 +9,14 @@ import numpy as np
 
 from ..utils._sklearn_compat import Interval
 from ..utils._validation import to_dense
-from ._base import _ATTRIBUTES_DOC, _JOBS_PARAMS_DOC, BaseAttack, flipped_labels, is_linear
+from ._base import (
+    _ATTRIBUTES_DOC,
+    _JOBS_PARAMS_DOC,
+    BaseAttack,
+    flipped_labels,
+    is_linear,
+    overshoot_margins,
+)
 
 __all__ = ["PGDAttack"]
 
@@ -108,7 +115,7 @@ class PGDAttack(BaseAttack):
         X = to_dense(X)
         eps = float(self.eps)
         step = self.step_size if self.step_size is not None else 2.5 * eps / self.max_iter
-        kappa = self.overshoot * np.maximum(1.0, np.abs(scores))
+        kappa = overshoot_margins(scores, self.overshoot)
         linear = is_linear(decision)
         R = np.zeros_like(X)
         best_R = R.copy()
