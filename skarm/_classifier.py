@@ -218,12 +218,9 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             One column per label; 1-D for a binary problem, as OneVsRestClassifier does.
         """
         check_is_fitted(self)
-        if self._is_torch_fitted():
-            X = validate_data(self, X, accept_sparse=False, dtype=np.float64, reset=False)
-            scores = self._skarm_decision().decision_function(X)
-        else:
-            X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
-            scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        accept_sparse = False if self._is_torch_fitted() else "csr"
+        X = validate_data(self, X, accept_sparse=accept_sparse, dtype=np.float64, reset=False)
+        scores = self._skarm_decision().decision_function(X)
         return scores.ravel() if self.label_binarizer_.y_type_ == "binary" else scores
 
     def predict(self, X):
