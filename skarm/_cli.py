@@ -57,6 +57,7 @@ def _demo(args):
 def _reproduce(args):
     """Run the paper's protocol; user errors become one line on stderr and status 2."""
     from .experiments import ReproduceError, reproduce
+    from .experiments._run import cache_folder
 
     try:
         reproduce(
@@ -73,7 +74,7 @@ def _reproduce(args):
         print(f"skarm reproduce: error: {exc}", file=sys.stderr)
         return _USAGE_ERROR
     except KeyboardInterrupt:
-        cache = args.cache_dir or f"{args.out}/cells"
+        cache = cache_folder(args.out, args.cache_dir)
         print(
             f"\nskarm reproduce: interrupted; the finished cells are kept in {cache}: run the "
             "same command again to resume.",

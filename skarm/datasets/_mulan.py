@@ -6,7 +6,6 @@
 import hashlib
 import os
 import re
-import tempfile
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
@@ -18,14 +17,32 @@ from sklearn import get_config
 from sklearn.datasets import fetch_openml, get_data_home
 from sklearn.utils import Bunch
 
+from ..utils._io import atomic_write
 from ..utils._sklearn_compat import StrOptions, validate_params
-from ._arff import NOMINAL, NUMERIC, ArffAttribute, ArffTable, encode_attributes, read_arff
+from ._arff import (
+    _FALSE_VALUES,
+    _TRUE_VALUES,
+    NOMINAL,
+    NUMERIC,
+    ArffAttribute,
+    ArffTable,
+    encode_attributes,
+    read_arff,
+)
 
 __all__ = ["load_mulan"]
 
 # Bump when the parser or the encoding changes, so that older cache entries are ignored.
 _CACHE_VERSION = 1
 _CACHE_FOLDER = "skarm_mulan"
+
+
+class _UnknownDatasetError(ValueError):
+    """A data set name that is neither under data_home nor a MULAN name skarm knows.
+
+    A ValueError, as before; its own class so that callers (``skarm reproduce``) can tell
+    it from a malformed file without reading the message.
+    """
 
 # OpenML multi-target copies (labels as TRUE/FALSE nominal targets). 40589 (emotions),
 # 40594 (reuters) and 40597 (yeast) are confirmed; the others are inferred from the
@@ -234,14 +251,7 @@ def _save(path, part):
         arrays["X"] = X
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so that a reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: np.savez(f, **arrays), binary=True)
 
 
 def _load(path):
@@ -362,8 +372,8 @@ def _as_indicator(target, target_names, source):
             raise ValueError(f"{source}: numeric targets must be 0 or 1.")
         return Y.astype(np.int64)
     text = np.char.lower(np.char.strip(Y.astype(str)))
-    true = np.isin(text, ("true", "1", "yes", "t", "1.0"))
-    false = np.isin(text, ("false", "0", "no", "f", "0.0"))
+    true = np.isin(text, [*_TRUE_VALUES, "1.0"])
+    false = np.isin(text, [*_FALSE_VALUES, "0.0"])
     if not (true | false).all():
         i, j = np.argwhere(~(true | false))[0]
         raise ValueError(
@@ -600,8 +610,7 @@ def load_mulan(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from pathlib import Path
+    >>>     >>> from pathlib import Path
     >>> from skarm.datasets import load_mulan
     >>> tmp = tempfile.TemporaryDirectory()
     >>> folder = Path(tmp.name)
@@ -631,7 +640,7 @@ def load_mulan(
         if data_id is None:
             known = _known_names(root)
             if name.lower() not in known:
-                raise ValueError(
+                raise _UnknownDatasetError(
                     f"Unknown MULAN data set {name!r}. Known names: {', '.join(known)}. "
                     f"Another MULAN data set can be loaded from data_home or ${_ENV_VAR} "
                     f"in the layout NAME/NAME-train.arff, NAME-test.arff, NAME.xml "

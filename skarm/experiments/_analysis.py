@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 from scipy.stats import spearmanr
 
-from ._protocol import METHODS
+from ._protocol import METHODS, REGULARISERS
 
 __all__ = [
     "analyse_dataset",
@@ -226,19 +226,18 @@ def _grid(cells, protocol, methods):
     """Every evaluated alpha of every method (the lambda plots and the fronts)."""
     out = {}
     for method in methods:
-        alphas = [0.0, *protocol.grid(method)] if METHODS[method] else [0.0]
+        alphas = [0.0, *protocol.grid(method)] if method in REGULARISERS else [0.0]
         points = []
         for a in alphas:
             cell = _cell(cells, method, a)
             points.append({
                 "alpha": a,
                 "val_clean_micro": cell["val"]["clean"]["micro"],
-                "val_adv_micro": {
-                    k: v["micro"] for k, v in cell["val"]["gase"].items()
-                },
+                # The validation split is attacked at the selection budget only.
+                "val_adv_micro": cell["val"]["gase"][_key(protocol.eps_select)]["micro"],
                 "fit_seconds": cell["fit"]["seconds"],
                 "converged": cell["fit"]["converged"],
-                **{k: v for k, v in _method_summary(cell, protocol).items()},
+                **_method_summary(cell, protocol),
                 "C_a": {k: v["C_a"] for k, v in cell["test"]["gase"].items()},
             })
         out[method] = points

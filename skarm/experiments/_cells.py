@@ -1,13 +1,14 @@
 """One cell of the reproduction: fit one model, measure everything, cache it on disk.
 
 A cell is a (data set, method, alpha) triple. It fits the model on the training split and
-computes every metric any table or plot needs, on the validation split (for choosing alpha)
-and on the test split (for reporting): clean and adversarial micro/macro-F1 (GASE at every
-budget, PGD as a cross-check), C_a, the per-instance SAE, phi_align. The record is a small
-JSON file named by a hash of everything the result depends on (the data, the split, the
-model, the budgets, the attack settings, the skarm version and the code that computes it),
-written atomically (a temporary file, then a rename), so an interrupted run keeps every
-finished cell and a rerun reuses them without fitting.
+computes every metric any table or plot needs, on the validation split (for choosing alpha:
+clean F1, and GASE F1 at the selection budget ``eps_select``) and on the test split (for
+reporting): clean and adversarial micro/macro-F1 (GASE at every budget, PGD as a
+cross-check), C_a, the per-instance SAE, phi_align. The record is a small JSON file named
+by a hash of everything the result depends on (the data, the split, the model, the
+budgets, the attack settings, the skarm version and the code that computes it), written
+atomically (a temporary file, then a rename), so an interrupted run keeps every finished
+cell and a rerun reuses them without fitting.
 """
 
 # Authors: The skarm developers
@@ -17,9 +18,7 @@ import functools
 import hashlib
 import json
 import math
-import os
 import time
-import uuid
 import warnings
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import f1_score
 
 from .._version import __version__
+from ..utils._io import atomic_write
 from ._protocol import PROTOCOL_VERSION, budgets, make_estimator, median_row_norm
 
 __all__ = ["CellStore", "cell_config", "cell_key", "compute_cell", "to_json"]
@@ -159,17 +159,7 @@ class CellStore:
         """
         path = self.path(config)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # A name no other writer uses (parallel workers, a second run on the same cache);
-        # the same folder, so that the rename is atomic.
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            with open(tmp, "x") as f:
-                json.dump(record, f, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write(path, lambda f: json.dump(record, f, separators=(",", ":")))
 
 
 def _f1(Y, P):
@@ -179,12 +169,16 @@ def _f1(Y, P):
     }
 
 
-def _attack_metrics(model, attack, X, Y):
-    """F1 of the model on the attacked X and the number of labels the attack flipped."""
+def _attack_metrics(attack, X, Y):
+    """F1 of the model on the attacked X and the number of labels the attack flipped.
+
+    ``attack`` counts flips against Y (``reference="label"``), on the model's scores at
+    ``X_adv`` with the rule of ``predict`` (``h_j > 0``): the prediction on ``X_adv`` is Y
+    with the flipped labels negated, so the model is not evaluated again.
+    """
     result = attack.attack(X, Y)
-    return {**_f1(Y, model.predict(result.X_adv)), "C_a": float(np.mean(result.n_flipped))}, (
-        result.n_flipped
-    )
+    predicted = np.where(result.flipped, 1 - Y, Y)
+    return {**_f1(Y, predicted), "C_a": float(np.mean(result.n_flipped))}, result.n_flipped
 
 
 def compute_cell(data, split, method, alpha, protocol):
@@ -228,7 +222,11 @@ def compute_cell(data, split, method, alpha, protocol):
     X_val, Y_val = split.X_val[:n_att], split.Y_val[:n_att]
     X_att, Y_att = split.X_test[:n_att], split.Y_test[:n_att]
 
+    # The validation split only serves the choice of alpha: attacked at eps_select alone.
+    select = f"{protocol.eps_select:g}"
     val = {"clean": _f1(split.Y_val, model.predict(split.X_val)), "gase": {}}
+    gase = GASEAttack(model, eps=eps[select], reference="label")
+    val["gase"][select], _ = _attack_metrics(gase, X_val, Y_val)
     test = {
         "clean": _f1(split.Y_test, model.predict(split.X_test)),
         "clean_attacked": _f1(Y_att, model.predict(X_att)),
@@ -237,11 +235,10 @@ def compute_cell(data, split, method, alpha, protocol):
     }
     counts = {}
     for key, budget in eps.items():
-        gase = GASEAttack(model, eps=budget)
-        val["gase"][key], _ = _attack_metrics(model, gase, X_val, Y_val)
-        test["gase"][key], counts[key] = _attack_metrics(model, gase, X_att, Y_att)
-        pgd = PGDAttack(model, eps=budget, max_iter=protocol.pgd_max_iter)
-        test["pgd"][key], _ = _attack_metrics(model, pgd, X_att, Y_att)
+        gase = GASEAttack(model, eps=budget, reference="label")
+        test["gase"][key], counts[key] = _attack_metrics(gase, X_att, Y_att)
+        pgd = PGDAttack(model, eps=budget, max_iter=protocol.pgd_max_iter, reference="label")
+        test["pgd"][key], _ = _attack_metrics(pgd, X_att, Y_att)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

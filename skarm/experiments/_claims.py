@@ -12,7 +12,8 @@ states its rule), or "no".
 import numpy as np
 
 from ._analysis import CLEAN_TOLERANCE, spearman
-from ._protocol import METHODS, PAPER_NAMES
+from ._protocol import METHODS, PAPER_NAMES, REGULARISERS
+from ._tables import _table
 
 __all__ = ["check_claims", "render_claims"]
 
@@ -100,28 +101,21 @@ def _dataset_claims(result):
         for i, fraction in enumerate(t3["eps_fractions"]):
             key = f"{fraction:g}"
             micro = {m: sel[m]["gase"][key]["micro"] for m in METHODS}
-            macro = {m: sel[m]["gase"][key]["macro"] for m in METHODS}
-            regs = [m for m in METHODS if METHODS[m] is not None]
-            better = sum(micro[m] > micro["none"] + _TIE for m in regs)
+            better = sum(micro[m] > micro["none"] + _TIE for m in REGULARISERS)
             out[f"t3_beat_{i}"] = (
-                f"{better}/{len(regs)} (non {micro['none']:.3f})",
-                "yes" if better == len(regs) else "mostly" if better == len(regs) - 1
-                else "no",
+                f"{better}/{len(REGULARISERS)} (non {micro['none']:.3f})",
+                "yes" if better == len(REGULARISERS)
+                else "mostly" if better == len(REGULARISERS) - 1 else "no",
             )
-            best = max(micro, key=micro.get)
-            r = _rank(micro, "sae")
-            out[f"t3_micro_{i}"] = (
-                f"SAE {micro['sae']:.3f}, rank {r}/6 (best {PAPER_NAMES[best]} "
-                f"{micro[best]:.3f})",
-                "yes" if r == 1 else "mostly" if r == 2 else "no",
-            )
-            best = max(macro, key=macro.get)
-            r = _rank(macro, "sae")
-            out[f"t3_macro_{i}"] = (
-                f"SAE {macro['sae']:.3f}, rank {r}/6 (best {PAPER_NAMES[best]} "
-                f"{macro[best]:.3f})",
-                "yes" if r == 1 else "mostly" if r == 2 else "no",
-            )
+            for average in ("micro", "macro"):
+                values = {m: sel[m]["gase"][key][average] for m in METHODS}
+                best = max(values, key=values.get)
+                r = _rank(values, "sae")
+                out[f"t3_{average}_{i}"] = (
+                    f"SAE {values['sae']:.3f}, rank {r}/{len(METHODS)} (best "
+                    f"{PAPER_NAMES[best]} {values[best]:.3f})",
+                    "yes" if r == 1 else "mostly" if r == 2 else "no",
+                )
         drop = sel["none"]["clean_micro"] - sel["sae"]["clean_micro"]
         drop_macro = sel["none"]["clean_macro"] - sel["sae"]["clean_macro"]
         out["t3_cost"] = (
@@ -143,8 +137,8 @@ def _dataset_claims(result):
         small, large = list(pareto)[0], list(pareto)[-1]
         block = pareto[small]["methods"]
         matched = {m: v["best_adv_matched_clean"] for m, v in block.items()
-                   if METHODS[m] is not None and v["best_adv_matched_clean"] is not None}
-        hv = {m: v["hypervolume"] for m, v in block.items() if METHODS[m] is not None}
+                   if m in REGULARISERS and v["best_adv_matched_clean"] is not None}
+        hv = {m: v["hypervolume"] for m, v in block.items() if m in REGULARISERS}
         if matched:
             spread = max(matched.values()) - min(matched.values())
             best = max(matched, key=matched.get)
@@ -156,13 +150,15 @@ def _dataset_claims(result):
             )
         sel = t3["adversarial"]
         base = sel["none"]["clean_micro"]
-        drops = {m: base - sel[m]["clean_micro"] for m in METHODS if METHODS[m] is not None}
+        drops = {m: base - sel[m]["clean_micro"] for m in REGULARISERS}
         n_selected = sum(d > 0.05 for d in drops.values())
         # Ranked by test adversarial F1 at the large budget alone: which model wins?
-        winners = {m: v for m, v in pareto[large]["methods"].items() if METHODS[m] is not None}
+        winners = {m: v for m, v in pareto[large]["methods"].items() if m in REGULARISERS}
         n_large = sum(base - v["clean_at_best_adv"] > 0.05 for v in winners.values())
+        n_regs = len(REGULARISERS)
         out["x_overreg"] = (
-            f"eps={large}: {n_large}/5 (validation selection at eps={small}: {n_selected}/5)",
+            f"eps={large}: {n_large}/{n_regs} (validation selection at eps={small}: "
+            f"{n_selected}/{n_regs})",
             "yes" if n_large >= 3 else "mostly" if n_large >= 1 else "no",
         )
     return out
@@ -231,12 +227,11 @@ def check_claims(results):
 
 def render_claims(claims, datasets):
     """Markdown: one row per claim, one column per data set ("figure (verdict)")."""
-    header = ["Table", "Claim", "Paper (Creepware)", *datasets]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for c in claims:
         cells = []
         for name in datasets:
             figure, verdict = c["ours"].get(name, ("-", ""))
             cells.append(f"{figure} **{verdict}**" if verdict else figure)
-        lines.append("| " + " | ".join([c["table"], c["claim"], c["paper"], *cells]) + " |")
-    return "\n".join(lines)
+        rows.append([c["table"], c["claim"], c["paper"], *cells])
+    return _table(["Table", "Claim", "Paper (Creepware)", *datasets], rows)

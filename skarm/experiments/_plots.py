@@ -9,7 +9,7 @@ Pareto fronts of all methods, one plot per Table 3 budget.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._analysis import CLEAN_TOLERANCE
-from ._protocol import METHODS, PAPER_NAMES
+from ._protocol import PAPER_NAMES, REGULARISERS
 from ._tables import format_alpha
 
 __all__ = ["plot_dataset"]
@@ -44,7 +44,7 @@ def _save(fig, path):
 def plot_f1_vs_lambda(name, result, path):
     """Clean and adversarial (GASE) test micro-F1 against lambda, one panel per penalty."""
     grid = result["grid"]
-    methods = [m for m in grid if METHODS[m] is not None]
+    methods = [m for m in REGULARISERS if m in grid]
     fig = _figure(3.0 * len(methods), 3.0)
     axes = fig.subplots(1, len(methods), sharey=True, squeeze=False)[0]
     for ax, method in zip(axes, methods, strict=True):
@@ -100,7 +100,7 @@ def plot_pareto(name, result, key, path):
         color = _COLORS[method]
         clean = [p["clean_micro"] for p in points]
         adv = [p["gase"][key]["micro"] for p in points]
-        if METHODS[method] is None:
+        if method not in REGULARISERS:
             ax.plot(clean, adv, "*", color=color, markersize=12, label="non (lambda=0)")
             continue
         ax.plot(clean, adv, "o", color=color, alpha=0.35, markersize=4)

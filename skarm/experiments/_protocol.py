@@ -35,6 +35,7 @@ __all__ = [
     "DATASETS",
     "METHODS",
     "PAPER_NAMES",
+    "REGULARISERS",
     "Protocol",
     "ReproduceError",
     "budgets",
@@ -63,6 +64,8 @@ METHODS = {
     "primal": "primal",
     "sae": "sae",
 }
+# The penalised methods (every method but "none"), in the same order.
+REGULARISERS = tuple(m for m, penalty in METHODS.items() if penalty is not None)
 # The paper's column headers (Table 3: non / L2 / nl / sg / pm / SAE).
 PAPER_NAMES = {
     "none": "non",
@@ -299,23 +302,28 @@ def load_dataset(name, *, data_home=None, max_samples=None, random_state=0):
         X, Y, target_names = bunch.data, bunch.target, list(bunch.target_names)
     else:
         from ..datasets import load_mulan
+        from ..datasets._mulan import _UnknownDatasetError
 
         try:
-            # sklearn's OpenML fallback warns on every retry; the error below says it all.
+            # sklearn's OpenML fallback warns on every network retry; the error below (if
+            # the download fails for good) says it all.
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+                warnings.filterwarnings(
+                    "ignore", message="A network error occurred", category=UserWarning,
+                    module=r"sklearn\.datasets\._openml",
+                )
                 bunch = load_mulan(name, subset="all", data_home=data_home)
         except FileNotFoundError as exc:
             raise ReproduceError(f"{exc} On the command line: --data-home DIR.") from None
-        except ValueError as exc:
-            if not str(exc).startswith("Unknown MULAN data set"):
-                raise ReproduceError(f"cannot read data set {name!r}: {exc}") from None
+        except _UnknownDatasetError:
             close = difflib.get_close_matches(name, DATASETS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ReproduceError(
                 f"unknown data set {name!r}{hint}; choose from {', '.join(DATASETS)} or all, "
                 "or name a MULAN data set under --data-home (NAME/NAME.arff, NAME.xml)."
             ) from None
+        except ValueError as exc:
+            raise ReproduceError(f"cannot read data set {name!r}: {exc}") from None
         X, Y, target_names = bunch.data, bunch.target, list(bunch.target_names)
     X = X.toarray() if sp.issparse(X) else np.asarray(X)
     X = np.asarray(X, dtype=np.float64)
