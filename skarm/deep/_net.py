@@ -141,8 +141,13 @@ class ARMNet(NeuralNet):
         has_conv = any(isinstance(sub, _CONVOLUTIONS) for sub in self.module_.modules())
         return not (on_cpu and has_conv)
 
-    def last_layer_weight(self):
+    def last_layer_weight(self, n_labels=None):
         """Return the weight of the module's last ``torch.nn.Linear``.
+
+        Parameters
+        ----------
+        n_labels : int, default=None
+            If given, that layer must have this many outputs (it must be the label head).
 
         Returns
         -------
@@ -150,11 +155,12 @@ class ARMNet(NeuralNet):
             The W of ``h(x) = W Rep(x) + b``, the matrix the "primal", "l2" and "nuclear"
             penalties act on.
         """
-        layer = last_linear_layer(self.module_)
+        layer = last_linear_layer(self.module_, n_labels)
         if layer is None:
+            outputs = "" if n_labels is None else f" with {n_labels} outputs (one per label)"
             raise TypeError(
                 f'penalty="{self.penalty}" acts on the last linear layer, but the module '
-                f"{type(self.module_).__name__} has no torch.nn.Linear layer."
+                f"{type(self.module_).__name__} has no torch.nn.Linear layer{outputs} last."
             )
         return layer.weight
 
@@ -192,7 +198,11 @@ class ARMNet(NeuralNet):
             alpha=self.alpha,
             margin_floor=self.margin_floor,
             X=X if self._needs_input_gradients() else None,
-            weight=self.last_layer_weight() if self.penalty in LAST_LAYER_PENALTIES else None,
+            weight=(
+                self.last_layer_weight(y_pred.shape[-1])
+                if self.penalty in LAST_LAYER_PENALTIES
+                else None
+            ),
             create_graph=training,
             batched_jacobian=self._batched_jacobian(),
         )
