@@ -65,11 +65,12 @@ def hinge_loss(margins, loss, width=HINGE_SMOOTHING_SCHEDULE[-1]):
     return value, deriv
 
 
-def _subset_norm_terms(K, W, weights, instance_weights):
+def _subset_norm_terms(K, W, weights, instance_weights, *, weights_grad=True):
     """Value and gradients of ``sum_i w_i max_S ||sum_{j in S} weights_ij v_j||``.
 
     ``v_j`` are the rows of W (Gram K). Returns the weighted sum of the greedy norms,
-    ``d/d weights`` (n, m) and the direct part ``d/d W`` at fixed weights (m, d).
+    ``d/d weights`` (n, m; None unless ``weights_grad``: the weights of "primal" are the
+    constant labels) and the direct part ``d/d W`` at fixed weights (m, d).
     """
     phi, selected = greedy_subset_norm(K, weights)
     V = np.where(selected, weights, 0.0)  # v_i = b_i * weights_i, u_i = W^T v_i
@@ -77,9 +78,12 @@ def _subset_norm_terms(K, W, weights, instance_weights):
     scale = np.zeros_like(phi)
     scale[active] = instance_weights[active] / phi[active]
     grad_coef = (V.T * scale) @ V @ W
+    value = float(instance_weights @ phi)
+    if not weights_grad:
+        return value, None, grad_coef
     # d||u_i|| / d weights_ij = b_ij (u_i . w_j) / ||u_i|| = b_ij (K v_i)_j / ||u_i||
     grad_weights = np.where(selected, (V @ K) * scale[:, None], 0.0)
-    return float(instance_weights @ phi), grad_weights, grad_coef
+    return value, grad_weights, grad_coef
 
 
 class Objective:
@@ -142,7 +146,7 @@ class Objective:
         K = W @ W.T
         if p == "primal":
             value, _, grad_coef = _subset_norm_terms(
-                K, W, self.patterns, self.pattern_weights
+                K, W, self.patterns, self.pattern_weights, weights_grad=False
             )
             return a * value, None, a * grad_coef
         # "sae": weights_ij = -y_ij c_ij(h); d weights / d h = c_ij where not capped
