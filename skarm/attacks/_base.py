@@ -262,6 +262,14 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             The attack.
         """
+        decision, X = self._attach(X, y)
+        if y is not None and X.shape[0]:
+            n_labels = decision.decision_function(X[:1]).shape[1]
+            self._label_indicator(y, X.shape[0], n_labels)
+        return self
+
+    def _attach(self, X, y):
+        """Set ``estimator_`` (fitting a clone if needed) and validate X once for it."""
         name = type(self).__name__
         if _is_fitted(self.estimator):
             self.estimator_ = self.estimator
@@ -274,10 +282,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self.estimator_ = clone(self.estimator).fit(X, y)
         decision = resolve_decision(self.estimator_, name)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=True)
-        X = decision.check_X(X)
-        if y is not None:
-            self._check_y(decision, X, y)
-        return self
+        return decision, decision.check_X(X)
 
     def transform(self, X):
         """Attack the model's own predictions on X (y never reaches transform).
@@ -296,6 +301,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
         return self._attack(X, None).X_adv
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit_transform(self, X, y=None):
         """Attack the true labels y (or, without y, the model's predictions).
 
@@ -311,9 +317,8 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_adv : ndarray of shape (n_samples, n_features)
             Perturbed instances, dense, each within ``eps`` of its original (L2).
         """
-        self.fit(X, y)
-        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-        return self._attack(X, y).X_adv
+        decision, X = self._attach(X, y)
+        return self._run(decision, X, y).X_adv
 
     # attack() needs no fit: it validates the parameters itself, through _fit_context.
     @_fit_context(prefer_skip_nested_validation=True)
@@ -363,18 +368,15 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             y = label_binarize(y, classes=classes)
         return check_label_indicator(y, n_samples, n_labels)
 
-    def _check_y(self, decision, X, y):
-        n_labels = decision.decision_function(X[:1]).shape[1] if X.shape[0] else None
-        if n_labels is None:
-            return None
-        return self._label_indicator(y, X.shape[0], n_labels)
-
     def _prepare(self, decision):
         return None
 
     def _attack(self, X, y):
         decision = resolve_decision(self._model(), type(self).__name__)
-        X = decision.check_X(X)
+        return self._run(decision, decision.check_X(X), y)
+
+    def _run(self, decision, X, y):
+        """Attack X (already checked for ``decision``) against y or the predictions."""
         n_samples = X.shape[0]
         scores = decision.decision_function(X)
         if y is not None:
