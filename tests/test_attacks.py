@@ -526,3 +526,22 @@ def test_exact_attack_refuses_many_labels_and_nonlinear_models():
         exact_attack(GradientOnly(np.ones((2, 8)), np.zeros(2)), X[:2], eps=1.0)
     with pytest.raises(InvalidParameterError, match="The 'eps' parameter of exact_attack"):
         exact_attack(model, Xm[:2], eps=-1.0)
+
+
+def test_generic_gase_evaluates_each_point_once():
+    # The generic path linearises the model at points X + R; scores and Jacobians at a point
+    # already linearised are reused, not evaluated again (for a torch model each Jacobian
+    # row costs m backward passes).
+    calls = []
+
+    class Counting(GradientOnly):
+        def input_gradients(self, X):
+            calls.append(X.copy())
+            return super().input_gradients(X)
+
+    model = ovr()
+    W = np.vstack([e.coef_ for e in model.estimators_])
+    b = np.array([e.intercept_[0] for e in model.estimators_])
+    GASEAttack(Counting(W, b), eps=1.0).attack(X, Y)
+    points = np.vstack(calls)
+    assert np.unique(points.round(12), axis=0).shape[0] == points.shape[0]

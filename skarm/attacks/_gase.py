@@ -61,12 +61,17 @@ __all__ = ["GASEAttack"]
 # ---------------------------------------------------------------------------------------
 
 
-def _linearise(decision, X, R, S, tau, eps, H=None):
-    """Linearise the model at ``X + R``: scores, Jacobians and the normalised QP data."""
+def _linearise(decision, X, R, S, tau, eps, H=None, J=None):
+    """Linearise the model at ``X + R``: scores, Jacobians and the normalised QP data.
+
+    ``H`` and ``J``, the scores and Jacobians at ``X + R`` when already known, are not
+    evaluated again (for a torch model each Jacobian row is a backward pass).
+    """
     Xt = X + R
     if H is None:
         H = decision.decision_function(Xt)
-    J = decision.input_gradients(Xt)
+    if J is None:
+        J = decision.input_gradients(Xt)
     G = np.matmul(J, np.swapaxes(J, 1, 2))
     Kt, norms, valid = normalised_gram(G)
     # Margins of the linearised model h(x + r') ~ h(x_t) + J (r' - r_t), for the total r'.
@@ -80,9 +85,10 @@ def _step(J, nus, norms, valid, S, eps):
     return -np.einsum("bj,bjd->bd", gradient_coefficients(nus, norms, valid, S, eps), J)
 
 
-def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter):
+def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter, H0=None, J0=None):
     """Iterate the linearised QP for the label sets ``sets`` from the perturbations R.
 
+    ``H0`` and ``J0`` are the scores and Jacobians at the start ``X + R``, when known.
     Returns whether each attack succeeded (every label of its set flipped on the model with
     ``||r|| <= eps``), the perturbations, the scores at ``X + r`` and the last multipliers.
     """
@@ -96,7 +102,10 @@ def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter):
         rows = np.flatnonzero(~done)
         if rows.size == 0:
             break
-        H = decision.decision_function(X[rows] + R[rows])
+        if it == 0 and H0 is not None:
+            H = H0
+        else:
+            H = decision.decision_function(X[rows] + R[rows])
         H_out[rows] = H
         if it > 0:
             # Stop as soon as every target is flipped on the model itself.
@@ -108,7 +117,8 @@ def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter):
             if rows.size == 0 or it == max_iter:
                 break
         _, J, Kt, norms, valid, Mt = _linearise(
-            decision, X[rows], R[rows], S[rows], tau[rows], eps, H
+            decision, X[rows], R[rows], S[rows], tau[rows], eps, H,
+            J0 if it == 0 and J0 is not None else None,
         )
         costs = np.empty(rows.size)
         step_nus = np.empty((rows.size, S.shape[1]))
@@ -123,11 +133,14 @@ def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter):
     return ok, R, H_out, nus
 
 
-def _expand_generic(decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, nu_prev, rows):
+def _expand_generic(
+    decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, H, nu_prev, rows, J=None
+):
     """The greedy rounds of ALGORITHMS.md 7.4 on the instances ``rows``, batched.
 
-    ``inT``, ``R`` and ``nu_prev`` (the attacked sets, perturbations and last multipliers)
-    are updated in place.
+    ``inT``, ``R``, ``H`` and ``nu_prev`` (the attacked sets, perturbations, scores at
+    ``X + R`` and last multipliers) are updated in place. ``J``, the Jacobians at ``X + R``
+    if known, serves the first round.
     """
     n, m = inT.shape
     active = np.zeros(n, dtype=bool)
@@ -137,16 +150,18 @@ def _expand_generic(decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, 
         rows = np.flatnonzero(active & ~inT.all(axis=1))
         if rows.size == 0:
             break
-        H, J, Kt, norms, valid, Mt = _linearise(
-            decision, X[rows], R[rows], S[rows], tau[rows], eps
+        H_r, J_r, Kt, norms, valid, Mt = _linearise(
+            decision, X[rows], R[rows], S[rows], tau[rows], eps, H[rows],
+            None if J is None else J[rows],
         )
+        J = None  # the perturbations move from here on
         if exact:
             est = np.empty((rows.size, m))
             cand_nus = np.empty((rows.size, m, m))
             candidate_costs_kernel(Kt, valid, S[rows], Mt, inT[rows], nu_prev[rows], est, cand_nus)
         else:
             r_norm = np.linalg.norm(R[rows], axis=1)[:, np.newaxis] / eps
-            gap = np.maximum(0.0, S[rows] * H - tau[rows])
+            gap = np.maximum(0.0, S[rows] * H_r - tau[rows])
             with np.errstate(divide="ignore"):
                 est = r_norm + np.where(valid, gap / (np.where(valid, norms, 1.0) * eps), np.inf)
             est[inT[rows]] = np.inf
@@ -162,26 +177,28 @@ def _expand_generic(decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, 
             sub = rows[todo]
             sets = inT[sub].copy()
             sets[np.arange(sub.size), cand[todo]] = True
+            # Every attempt starts where the round's linearisation was taken.
             ok, R_new, H_new, nus_new = _inner_attack(
-                decision, X[sub], R[sub], sets, S[sub], tau[sub], eps, max_iter
+                decision, X[sub], R[sub], sets, S[sub], tau[sub], eps, max_iter,
+                H0=H_r[todo], J0=J_r[todo],
             )
             dead[sub[~ok], cand[todo][~ok]] = True
             won = sub[ok]
             R[won] = R_new[ok]
+            H[won] = H_new[ok]
             nu_prev[won] = nus_new[ok]
             inT[won] = sets[ok] | (S[won] * H_new[ok] <= tau[won])
             success[np.flatnonzero(todo)[ok]] = True
         active[rows[~success]] = False
 
 
-def _single_label_attacks(decision, X, scores, S, tau, eps):
+def _single_label_attacks(X, J0, scores, S, tau, eps, decision):
     """The best one-step single-label attack from x of each instance (as in the kernels).
 
-    Returns the label (-1 when no single label fits), the labels it flips past their
-    thresholds and its perturbation.
+    ``J0`` are the Jacobians at X. Returns the label (-1 when no single label fits), the
+    labels it flips past their thresholds and its perturbation.
     """
     n, m = scores.shape
-    J0 = decision.input_gradients(X)
     norms0 = np.linalg.norm(J0, axis=2)
     valid0 = norms0 > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -214,12 +231,15 @@ def _gase_generic(decision, X, scores, S, tau, flipped0, eps, exact, n_retry, ma
     """
     n, m = scores.shape
     R = np.zeros_like(X)
+    H = scores.copy()
+    J0 = decision.input_gradients(X)  # at r = 0: shared by all the starts below
     inT = flipped0 | (S * scores <= tau)
     nu_prev = np.zeros((n, m))
     _expand_generic(
-        decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, nu_prev, np.arange(n)
+        decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, H, nu_prev, np.arange(n),
+        J=J0,
     )
-    single, single_hits, R_single = _single_label_attacks(decision, X, scores, S, tau, eps)
+    single, single_hits, R_single = _single_label_attacks(X, J0, scores, S, tau, eps, decision)
     if restart:
         rows = np.flatnonzero((single >= 0) & ~inT[np.arange(n), np.maximum(single, 0)])
         sets = flipped0[rows].copy()
@@ -233,16 +253,20 @@ def _gase_generic(decision, X, scores, S, tau, flipped0, eps, exact, n_retry, ma
             tau[rows],
             eps,
             max_iter,
+            H0=scores[rows],
+            J0=J0[rows],
         )
         inT_b = inT.copy()
         R_b = R.copy()
+        H_b = H.copy()
         nu_b = nu_prev.copy()
         seeded = rows[ok]
         inT_b[seeded] = sets[ok] | (S[seeded] * H_seed[ok] <= tau[seeded])
         R_b[seeded] = R_seed[ok]
+        H_b[seeded] = H_seed[ok]
         nu_b[seeded] = nus_seed[ok]
         _expand_generic(
-            decision, X, S, tau, eps, exact, n_retry, max_iter, inT_b, R_b, nu_b, seeded
+            decision, X, S, tau, eps, exact, n_retry, max_iter, inT_b, R_b, H_b, nu_b, seeded
         )
         better = seeded[inT_b[seeded].sum(axis=1) > inT[seeded].sum(axis=1)]
         inT[better], R[better] = inT_b[better], R_b[better]
