@@ -32,72 +32,48 @@ Usage: ``python benchmarks/bench_attack.py [--data-home DIR] [--fractions F ...]
 """
 
 import argparse
-import json
-import os
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
+from _common import best_time, load_split, standardise_pair, write_json
 from sklearn.datasets import make_multilabel_classification
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
 from skarm.attacks import GASEAttack, PGDAttack, exact_attack
-from skarm.datasets import load_mulan, make_correlated_multilabel
-
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-
-
-def _dense(a):
-    return a.toarray() if sp.issparse(a) else np.asarray(a)
+from skarm.datasets import make_correlated_multilabel
+from skarm.experiments import median_row_norm
 
 
-def mulan_problem(name, data_home):
-    train = load_mulan(name, subset="train", data_home=data_home)
-    test = load_mulan(name, subset="test", data_home=data_home)
-    return (
-        _dense(train.data).astype(float),
-        _dense(train.target).astype(int),
-        _dense(test.data).astype(float),
-        _dense(test.target).astype(int),
-    )
+def _split(X, Y):
+    """First 1,000 rows to train, the rest to test; X standardised on the training rows."""
+    X_train, X_test = standardise_pair(X[:1000], X[1000:])
+    return X_train, Y[:1000], X_test, Y[1000:]
 
 
 def random_problems():
     X, Y = make_multilabel_classification(
         n_samples=1500, n_features=40, n_classes=12, n_labels=3, random_state=0
     )
-    yield "random (sklearn)", (X[:1000], Y[:1000], X[1000:], Y[1000:])
+    yield "random (sklearn)", _split(X, Y)
     for corr in (0.0, 0.5):
         X, Y = make_correlated_multilabel(
             n_samples=1500, n_features=30, n_labels=12, correlation=corr, random_state=0
         )
-        yield f"random (corr {corr})", (X[:1000], Y[:1000], X[1000:], Y[1000:])
-
-
-def best_time(func, repeats):
-    best, result = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        yield f"random (corr {corr})", _split(X, Y)
 
 
 def run_problem(name, data, fractions, repeats, oracle_max_labels):
+    """Attack a model fitted on ``data``, a standardised (X_train, Y_train, X_test, Y_test)."""
     X_train, Y_train, X_test, Y_test = data
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     with warnings.catch_warnings():
         # Labels constant in training (enron) get OvR's constant predictor: fine here.
         warnings.simplefilter("ignore")
         model = OneVsRestClassifier(LinearSVC()).fit(X_train, Y_train)
     n, m = Y_test.shape
-    median_norm = float(np.median(np.linalg.norm(X_test, axis=1)))
+    median_norm = median_row_norm(X_test)
     wrong = float((model.predict(X_test) != Y_test).sum(axis=1).mean())
     # Warm-up: compile the kernels outside the timings.
     GASEAttack(model, eps=1.0).attack(X_test[:2], Y_test[:2])
@@ -193,7 +169,8 @@ def run_all(args):
                     name, data, args.fractions, args.repeats, args.oracle_max_labels
                 )
         else:
-            data = mulan_problem(dataset, args.data_home)
+            # enron is sparse: densified so that it can be standardised.
+            data = load_split(dataset, args.data_home, standardise=True, densify=True)
             rows += run_problem(
                 dataset, data, args.fractions, args.repeats, args.oracle_max_labels
             )
@@ -202,7 +179,7 @@ def run_all(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-home", default=os.environ.get("SKARM_DATA", str(DEFAULT_DATA)))
+    parser.add_argument("--data-home", default=None, help="MULAN data (default: $SKARM_DATA)")
     parser.add_argument("--fractions", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.5])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--oracle-max-labels", type=int, default=12)
@@ -239,9 +216,7 @@ def main():
         f"{summary['oracle_target_met_rows']}/{summary['oracle_rows']} rows; "
         f"PGD (>= flips, <= time) met in {summary['pgd_target_met_rows']}/{summary['rows']}"
     )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"config": vars(args), "summary": summary, "rows": rows}, indent=2))
+    out = write_json(args.out, {"config": vars(args), "summary": summary, "rows": rows})
     print(f"wrote {out}")
 
 

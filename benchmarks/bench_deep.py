@@ -5,8 +5,8 @@ penalties none / primal / sae:
 
 * digit attributes (``skarm.datasets.load_digit_attributes``, m = 8): a small CNN over the
   8x8 images (pixels scaled to [0, 1]), 70/30 split;
-* yeast (``skarm.datasets.load_mulan("yeast")``, m = 14, from ``$SKARM_DATA`` or
-  ``/work/shared/datasets``): an MLP with one hidden layer of 100 units, standardised
+* yeast (``skarm.datasets.load_mulan("yeast")``, m = 14, from ``--data-home``, else
+  ``$SKARM_DATA``): an MLP with one hidden layer of 100 units, standardised
   features, MULAN's train/test split.
 
 For each model: micro/macro F1 on the clean test set and under L2 attacks within two budgets
@@ -17,13 +17,13 @@ interleaved short fits, on the CPU and, when present, on CUDA. The penalty weigh
 picked by a small sweep (sae in {0.03, 0.1, 0.3, 1, 3}, primal in {0.01, 0.1, 1}) judged
 on the test set itself: they illustrate the trade-off, they are not a tuned protocol.
 
-Usage: ``python benchmarks/bench_deep.py [--quick] [--device cpu cuda] [--threads N]``.
+Usage: ``python benchmarks/bench_deep.py [--data-home DIR] [--quick] [--device cpu cuda]
+[--threads N]``.
 Writes ``benchmarks/results/bench_deep.json`` and prints a Markdown table.
 Target (issue 7): an ARM-SAE epoch costs at most 3x a plain epoch at m <= 20 on a GPU.
 """
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -31,25 +31,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import load_split, write_json
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 import skarm
 from skarm import ARMClassifier
-from skarm.datasets import load_digit_attributes, load_mulan
+from skarm.attacks import GASEAttack, PGDAttack
+from skarm.datasets import load_digit_attributes
 from skarm.metrics import soft_attackability
 
-try:
-    from skarm.attacks import GASEAttack, PGDAttack
-
-    ATTACKS = "skarm.attacks (PGDAttack, GASEAttack)"
-except ImportError:  # pragma: no cover - attacks not merged yet
-    GASEAttack = PGDAttack = None
-    ATTACKS = "L2 PGD on the BCE written in this benchmark"
-
-DEFAULT_DATA = "/work/shared/datasets"
+ATTACKS = "skarm.attacks (PGDAttack, GASEAttack)"
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_deep.json"
 
 
@@ -83,33 +76,11 @@ def load_digits_task():
                 eps=(0.25, 0.5), alphas={"primal": 0.1, "sae": 0.3})
 
 
-def load_yeast_task():
-    home = os.environ.get("SKARM_DATA") or DEFAULT_DATA
-    train = load_mulan("yeast", subset="train", data_home=home)
-    test = load_mulan("yeast", subset="test", data_home=home)
-    scaler = StandardScaler().fit(train.data)
+def load_yeast_task(data_home):
+    X_train, Y_train, X_test, Y_test = load_split("yeast", data_home, standardise=True)
     return dict(name="yeast", model="MLP(100)", module=None,
-                X_train=scaler.transform(train.data), X_test=scaler.transform(test.data),
-                Y_train=train.target, Y_test=test.target,
+                X_train=X_train, X_test=X_test, Y_train=Y_train, Y_test=Y_test,
                 eps=(0.5, 1.0), alphas={"primal": 1.0, "sae": 0.3})
-
-
-def bce_pgd(clf, X, Y, eps, n_steps=50):
-    """Fallback attack: L2 PGD maximising the BCE (only used without skarm.attacks)."""
-    module = clf.net_.module_
-    device = next(module.parameters()).device
-    X0 = torch.as_tensor(X, dtype=torch.float32, device=device)
-    T = torch.as_tensor(Y, dtype=torch.float32, device=device)
-    R = torch.zeros_like(X0)
-    step = 2.5 * eps / n_steps
-    for _ in range(n_steps):
-        R.requires_grad_(True)
-        loss = nn.functional.binary_cross_entropy_with_logits(module(X0 + R), T)
-        (g,) = torch.autograd.grad(loss, R)
-        with torch.no_grad():
-            R = R + step * g / g.norm(dim=1, keepdim=True).clamp_min(1e-12)
-            R = R * (eps / R.norm(dim=1, keepdim=True).clamp_min(eps))
-    return (X0 + R).detach().cpu().double().numpy()
 
 
 def f1s(Y, P):
@@ -120,13 +91,10 @@ def f1s(Y, P):
 def adversarial_scores(clf, X, Y, eps_list):
     out = {}
     for eps in eps_list:
-        if PGDAttack is None:
-            attacks = {"pgd_bce": lambda e=eps: bce_pgd(clf, X, Y, e)}
-        else:
-            attacks = {
-                "pgd": lambda e=eps: PGDAttack(clf, eps=e, max_iter=50).fit_transform(X, Y),
-                "gase": lambda e=eps: GASEAttack(clf, eps=e).fit_transform(X, Y),
-            }
+        attacks = {
+            "pgd": lambda e=eps: PGDAttack(clf, eps=e, max_iter=50).fit_transform(X, Y),
+            "gase": lambda e=eps: GASEAttack(clf, eps=e).fit_transform(X, Y),
+        }
         for name, run in attacks.items():
             start = time.perf_counter()
             X_adv = run()
@@ -215,6 +183,7 @@ def markdown(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-home", default=None, help="MULAN data (default: $SKARM_DATA)")
     parser.add_argument("--quick", action="store_true", help="few epochs, small attack set")
     parser.add_argument("--device", nargs="+", default=None,
                         help="devices to run on (default: cpu, and cuda when available)")
@@ -231,7 +200,7 @@ def main():
     epochs = args.epochs or (5 if args.quick else 30)
     n_attack = args.n_attack or (100 if args.quick else 300)
     rows = []
-    for load in (load_digits_task, load_yeast_task):
+    for load in (load_digits_task, lambda: load_yeast_task(args.data_home)):
         task = load()
         for device in devices:
             rows.extend(run_task(task, device, epochs, n_attack, args.batch_size))
@@ -252,8 +221,7 @@ def main():
         ),
         results=rows,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     print(markdown(rows))
     print(f"Wrote {args.out}")
 

@@ -11,12 +11,11 @@ Target (issue 2): ratio <= 3 at m = 50.
 """
 
 import argparse
-import json
-import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
+from _common import best_time, write_json
 from sklearn.linear_model import RidgeClassifier
 
 from skarm.metrics import soft_attackability
@@ -43,15 +42,6 @@ def plain_loop_sae(W, H):
     return out
 
 
-def best_time(func, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def run(n_samples, n_features, labels, repeats, loop_samples):
     rng = np.random.RandomState(0)
     X = rng.standard_normal((n_samples, n_features))
@@ -60,16 +50,13 @@ def run(n_samples, n_features, labels, repeats, loop_samples):
         Y = (X[:2000] @ rng.standard_normal((n_features, m)) > 0).astype(int)
         model = RidgeClassifier(alpha=1.0).fit(X[:2000], Y)
         soft_attackability(model, X[:10])  # compile the kernel outside the timings
-        t_sae = best_time(lambda: soft_attackability(model, X), repeats)  # noqa: B023
-        t_dec = best_time(lambda: model.decision_function(X), repeats)  # noqa: B023
+        t_sae, _ = best_time(lambda: soft_attackability(model, X), repeats)  # noqa: B023
+        t_dec, _ = best_time(lambda: model.decision_function(X), repeats)  # noqa: B023
         H = model.decision_function(X[:loop_samples])
-        t_loop = (
-            best_time(lambda: plain_loop_sae(model.coef_, H), 1)  # noqa: B023
-            * n_samples / loop_samples
-        )
+        t_loop, sae_loop = best_time(lambda: plain_loop_sae(model.coef_, H), 1)  # noqa: B023
+        t_loop *= n_samples / loop_samples
         np.testing.assert_allclose(
-            plain_loop_sae(model.coef_, H), soft_attackability(model, X[:loop_samples]),
-            rtol=1e-8,
+            sae_loop, soft_attackability(model, X[:loop_samples]), rtol=1e-8
         )
         tracemalloc.start()
         soft_attackability(model, X)
@@ -112,9 +99,7 @@ def main():
             f"{r['ratio_sae_over_decision']:>6.2f} {r['per_instance_loop_s']:>9.2f} "
             f"{r['speedup_over_loop']:>9.0f} {r['peak_mib']:>9.1f} {r['n_m_float64_mib']:>10.1f}"
         )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"config": vars(args), "rows": rows}, indent=2))
+    out = write_json(args.out, {"config": vars(args), "rows": rows})
     print(f"wrote {out}")
 
 
