@@ -1,5 +1,6 @@
 """ARMClassifier and presets with the linear backend: behaviour, model selection, bad input."""
 
+import inspect
 import pickle
 
 import numpy as np
@@ -50,6 +51,18 @@ def test_presets_equal_armclassifier_with_the_penalty():
         b = ARMClassifier(penalty=penalty, alpha=0.1).fit(X, Y)
         assert_array_equal(a.coef_, b.coef_)
         assert "penalty" not in preset().get_params()
+
+
+def test_presets_take_the_same_parameters_as_armclassifier_but_penalty():
+    # The presets repeat ARMClassifier's explicit __init__ (scikit-learn reads parameters
+    # from the signature); this keeps the copies from drifting apart.
+    reference = dict(inspect.signature(ARMClassifier).parameters)
+    del reference["penalty"]
+    for preset in (ARMSAEClassifier, ARMPrimalClassifier):
+        params = dict(inspect.signature(preset).parameters)
+        assert params.keys() == reference.keys()
+        for name, param in params.items():
+            assert param.default == reference[name].default, (preset.__name__, name)
 
 
 def test_binary_y_works_as_one_vs_rest():
