@@ -70,8 +70,8 @@ def _minimize_staged(objective, W0, b0, *, max_iter, tol):
     b_zero, value_zero = objective.best_intercept()
     if value_zero < value:
         W, b = np.zeros_like(W), b_zero
-        fun = _flat_objective(objective, W.shape)
-        converged = _no_descent(fun, _pack(W, b), value_zero, n_coef=W.size)
+        fun = _flat_objective(objective, W.shape, nuclear_weight=weight)
+        converged = _no_descent(fun, _pack(W, b), value_zero, n_coef=W.size, tol=tol)
     return W, b, n_iter, converged
 
 
@@ -84,12 +84,18 @@ def _unpack(theta, shape):
     return theta[: m * d].reshape(m, d), theta[m * d :]
 
 
-def _flat_objective(objective, shape):
-    """``objective.value_and_grad`` on the packed vector ``[W.ravel(), b]``."""
+def _flat_objective(objective, shape, nuclear_weight=0.0):
+    """``objective.value_and_grad`` on the packed vector ``[W.ravel(), b]``.
+
+    With a ``nuclear_weight`` the value includes ``weight * ||W||_*`` (the gradient stays
+    the smooth part's: this is for probing, not for L-BFGS).
+    """
 
     def fun(theta):
         W, b = _unpack(theta, shape)
         value, grad_W, grad_b = objective.value_and_grad(W, b)
+        if nuclear_weight > 0:
+            value += nuclear_weight * np.linalg.svd(W, compute_uv=False).sum()
         return value, _pack(grad_W, grad_b)
 
     return fun
@@ -120,24 +126,29 @@ def minimize_lbfgs(objective, W0, b0, *, max_iter, tol):
     # greedy selections): accept the point if steepest-descent probes cannot improve it.
     converged = result.status == 0 or (
         result.status == 2
-        and _no_descent(fun, result.x, result.fun, n_coef=W0.size, grad=result.jac)
+        and _no_descent(fun, result.x, result.fun, n_coef=W0.size, tol=tol, grad=result.jac)
     )
     return W, b, float(result.fun), int(result.nit), bool(converged)
 
 
-def _no_descent(fun, x, value, *, n_coef, grad=None):
+def _no_descent(fun, x, value, *, n_coef, tol, grad=None):
     """True if small steps along -gradient, and along its intercept part alone, do not
     lower the objective.
 
     The intercept is never penalised, so at a kink of the penalty (W = 0 with a large
-    alpha) a step along the full gradient can go uphill while b alone still descends.
+    alpha) a step along the full gradient can go uphill while b alone still descends. The
+    intercept is probed only where its gradient is above ``tol``, the solver's own
+    criterion.
     """
     if grad is None:
         grad = fun(x)[1]
     intercept_only = grad.copy()
     intercept_only[:n_coef] = 0.0
+    directions = [grad]
+    if np.max(np.abs(intercept_only), initial=0.0) > tol:
+        directions.append(intercept_only)
     scale = max(1.0, np.linalg.norm(x))
-    for direction in (grad, intercept_only):
+    for direction in directions:
         norm = np.linalg.norm(direction)
         if norm == 0:
             continue
