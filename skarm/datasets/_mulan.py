@@ -610,7 +610,8 @@ def load_mulan(
 
     Examples
     --------
-    >>>     >>> from pathlib import Path
+    >>> import tempfile
+    >>> from pathlib import Path
     >>> from skarm.datasets import load_mulan
     >>> tmp = tempfile.TemporaryDirectory()
     >>> folder = Path(tmp.name)
