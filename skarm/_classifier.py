@@ -18,12 +18,13 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from ._decision import LinearDecision
 from .linear._objective import LOSSES, PENALTIES, Objective
-from .linear._solvers import minimize
+from .linear._solvers import SOLVERS, minimize, select_solver
 from .utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -80,6 +81,7 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         "loss": [StrOptions(set(LOSSES))],
         "loss_reduction": [StrOptions({"sum", "mean"})],
         "backend": [StrOptions({"linear", "torch"})],
+        "solver": [StrOptions(set(SOLVERS))],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "module": [None, HasMethods(["forward"])],
@@ -191,9 +193,13 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             X, Y_signed, penalty=self._penalty(), alpha=self.alpha, C=self.C,
             margin_floor=self.margin_floor, loss=self.loss, loss_reduction=self.loss_reduction,
         )
+        solver = select_solver(self.solver, objective, sparse=sp.issparse(X))
         W0 = np.zeros((Y_signed.shape[1], X.shape[1]))
         b0 = np.zeros(Y_signed.shape[1])
-        W, b, n_iter, converged = minimize(objective, W0, b0, max_iter=self.max_iter, tol=self.tol)
+        W, b, n_iter, converged = minimize(
+            objective, W0, b0, max_iter=self.max_iter, tol=self.tol, solver=solver,
+            random_state=check_random_state(self.random_state), polish=self.solver == "auto",
+        )
         if not converged:
             warnings.warn(
                 _CONVERGENCE_MSG.format(
@@ -290,12 +296,25 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
         "single" then differentiate the network's input gradients (double backprop);
         "primal", "l2" and "nuclear" act on its last :class:`torch.nn.Linear` layer.
 
+    solver : {"auto", "lbfgs", "dual-cd"}, default="auto"
+        Linear backend only. "lbfgs": L-BFGS on the whole objective (accelerated proximal
+        gradient for the "nuclear" penalty), any penalty. "dual-cd": one SVM per label by
+        dual coordinate descent, as :class:`~sklearn.svm.LinearSVC`'s liblinear does but
+        with the intercept unpenalised; only for penalties that decouple over labels
+        (None, "l2") with a ridge term (finite ``C``). "auto": "dual-cd" for sparse X where
+        it applies (on bibtex 10-30x faster than L-BFGS, to a lower objective), finished by
+        L-BFGS if it has not converged within ``max_iter`` sweeps; "lbfgs" otherwise (dual
+        coordinate descent is the slower one on dense, low-dimensional data). All minimise
+        the same objective.
+
     max_iter : int, default=1000
-        Maximum number of solver iterations (all hinge-smoothing stages together). Linear
-        backend only.
+        Maximum number of solver iterations: L-BFGS iterations (all hinge-smoothing stages
+        together), or sweeps over the data per label for "dual-cd". Linear backend only.
 
     tol : float, default=1e-4
-        Tolerance of the stopping criterion. Linear backend only.
+        Tolerance of the stopping criterion: L-BFGS's projected gradient; for "dual-cd"
+        the spread of the dual's projected gradient (liblinear's rule) or the relative
+        duality gap. Linear backend only.
 
     module : torch.nn.Module class or instance, default=None
         Torch backend: the network mapping a (batch, n_features) float tensor to
@@ -344,8 +363,8 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
     random_state : int, RandomState instance or None, default=None
         Torch backend: seeds torch for the initialisation, the shuffling of the batches,
         dropout and the validation split (the caller's torch RNG state is restored after
-        fit), so a fit on the CPU is deterministic for an int. Unused by the deterministic
-        full-batch linear solver.
+        fit), so a fit on the CPU is deterministic for an int. Linear backend: orders the
+        sweeps of ``solver="dual-cd"``; L-BFGS is deterministic without it.
 
     verbose : int, default=0
         Verbosity; for the torch backend, skorch's per-epoch log."""
@@ -371,7 +390,8 @@ _ATTRIBUTES_DOC = """Attributes
         Binarises y one-vs-rest.
 
     n_iter_ : int
-        Number of solver iterations (linear backend) or of training epochs (torch).
+        Number of solver iterations (linear backend; for "dual-cd" the most sweeps any
+        label took) or of training epochs (torch).
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -463,6 +483,7 @@ class ARMClassifier(_BaseARMClassifier):
         loss="hinge",
         loss_reduction="sum",
         backend="linear",
+        solver="auto",
         max_iter=1000,
         tol=1e-4,
         module=None,
@@ -484,6 +505,7 @@ class ARMClassifier(_BaseARMClassifier):
         self.loss = loss
         self.loss_reduction = loss_reduction
         self.backend = backend
+        self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
         self.module = module
@@ -519,6 +541,7 @@ class _PresetARMClassifier(_BaseARMClassifier):
         loss="hinge",
         loss_reduction="sum",
         backend="linear",
+        solver="auto",
         max_iter=1000,
         tol=1e-4,
         module=None,
@@ -539,6 +562,7 @@ class _PresetARMClassifier(_BaseARMClassifier):
         self.loss = loss
         self.loss_reduction = loss_reduction
         self.backend = backend
+        self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
         self.module = module

@@ -197,6 +197,17 @@ class Objective:
         """Hinge smoothing widths to solve in turn (one stage for the squared hinge)."""
         return HINGE_SMOOTHING_SCHEDULE if self.loss == "hinge" else (self.smoothing,)
 
+    def decoupled_ridge(self):
+        """Weight ``lam`` of ``||W||^2 / 2`` when the objective is one SVM per label, else None.
+
+        True for no penalty and "l2" (which adds ``2 alpha`` to the ridge) as long as that
+        weight is positive; :mod:`skarm.linear._dual_cd` then solves it.
+        """
+        if self.penalty not in (None, "l2") and self.alpha != 0:
+            return None
+        lam = self.ridge + (2.0 * self.alpha if self.penalty == "l2" else 0.0)
+        return lam if lam > 0 else None
+
     def nuclear_weight(self):
         """Weight of ``||W||_*`` for the proximal solver (0 unless penalty="nuclear")."""
         return self.alpha if self.penalty == "nuclear" else 0.0

@@ -1,0 +1,232 @@
+"""Dual coordinate descent for the penalties that decouple over labels (None and "l2").
+
+Without a cross-label penalty the linear objective is one SVM per label,
+
+    min_{w, b}  (lam / 2) ||w||^2 + s sum_i loss(y_i (w . x_i + b)),
+
+with ``lam`` the ridge weight (``1 / (C n)``, plus ``2 alpha`` for "l2") and ``s`` the loss
+scale. Divided by ``lam`` it is the SVM of LIBLINEAR's dual coordinate descent (Hsieh et al.,
+ICML 2008) with ``C' = s / lam``: each dual variable ``a_i`` in ``[0, U]`` is updated in
+closed form, ``w = sum_i a_i y_i x_i`` is kept up to date, and variables stuck at a bound
+are shrunk out of the sweeps. The smoothed hinge (Huber width ``mu``) and the squared hinge
+only change the dual's diagonal term ``D`` and upper bound ``U``:
+``D = mu / C', U = C'`` and ``D = 1 / (2 C'), U = inf``.
+
+Why a second solver (measured on bibtex, 4880 x 1836 sparse, 159 labels, one core):
+L-BFGS on the joint objective reaches ``max_iter`` after ~90 s with the objective at
+0.36790; this solver reaches 0.36528 in 3-10 s, the range of ``OneVsRestClassifier(
+LinearSVC())``. On dense, low-dimensional data (yeast, 1500 x 103) it is the other way
+round: 2-4 s against L-BFGS's 0.4 s, as the dual of a non-separable dense problem has
+many free variables. Hence ``solver="auto"``: this one for sparse X.
+
+The intercept is not penalised, which gives the dual the constraint ``sum_i a_i y_i = 0``
+that single-coordinate updates cannot keep. It is handled by the method of multipliers: each
+sweep solves the problem with ``(b - b_k)^2 / (2 rho)`` added (LIBLINEAR's bias feature,
+centred at ``b_k``), whose dual adds ``rho * (sum_i a_i y_i)`` to every margin, then the
+centre moves, ``b_k += rho * sum_i a_i y_i``. At a fixed point ``sum_i a_i y_i = 0`` and
+``b_k`` is the exact, unpenalised intercept.
+
+Stopping: LIBLINEAR's criterion (the spread of the dual's projected gradient at most
+``tol``) or a relative duality gap at most ``tol``, either with ``|sum_i a_i y_i| <= tol``.
+"""
+
+# Authors: The skarm developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+
+__all__ = ["minimize_dual_cd", "svm_weights"]
+
+# The intercept moves every sweep, so a variable shrunk out at an earlier intercept may be
+# free again: every _RECHECK sweeps all variables are swept, and the duality gap is checked.
+# Without the re-check, 32 of bibtex's 159 labels cycled at tol=1e-4 with the objective
+# stuck up to 4% above its optimum.
+_RECHECK = 10
+# The multipliers' step, in the units of ||x||^2 (LIBLINEAR's intercept_scaling=1). On
+# bibtex 0.1, 1 and 10 gave the same objective to 6 digits and times within 20%.
+_RHO = 1.0
+
+
+def svm_weights(lam, loss_scale, loss, width):
+    """The dual's diagonal term ``D`` and upper bound ``U`` of one label's SVM.
+
+    Parameters
+    ----------
+    lam : float
+        Weight of ``||w||^2 / 2`` (positive).
+    loss_scale : float
+        Weight of the summed loss.
+    loss : {"hinge", "squared_hinge"}
+    width : float
+        Huber smoothing of the hinge (ignored by the squared hinge).
+
+    Returns
+    -------
+    diag, upper : float
+    """
+    C = loss_scale / lam
+    if loss == "squared_hinge":
+        return 1.0 / (2.0 * C), np.inf
+    return width / C, C
+
+
+@njit(cache=True)
+def _xorshift(state):
+    state ^= state << np.uint64(13)
+    state ^= state >> np.uint64(7)
+    state ^= state << np.uint64(17)
+    return state
+
+
+@njit(cache=True)
+def _row_dot(indptr, indices, data, i, w):
+    total = 0.0
+    for p in range(indptr[i], indptr[i + 1]):
+        total += data[p] * w[indices[p]]
+    return total
+
+
+@njit(cache=True)
+def _duality_gap(indptr, indices, data, y, diag, upper, w, alpha, b):
+    """Primal minus dual objective (both divided by lam) at ``(w, b)`` and ``alpha``.
+
+    The loss in its dual form, ``max_{0 <= a <= U} a t - D a^2 / 2`` at ``t = 1 - margin``,
+    is the smoothed hinge or the squared hinge, times C'.
+    """
+    n = y.shape[0]
+    primal = 0.0
+    dual = 0.0
+    for i in range(n):
+        t = 1.0 - y[i] * (_row_dot(indptr, indices, data, i, w) + b)
+        if t > 0.0:
+            a = min(t / diag, upper)
+            primal += a * t - 0.5 * diag * a * a
+        dual += alpha[i] - 0.5 * diag * alpha[i] * alpha[i]
+    half_norm = 0.5 * np.dot(w, w)
+    return primal + half_norm, dual - half_norm
+
+
+@njit(cache=True)
+def _solve_label(indptr, indices, data, sqnorm, y, diag, upper, rho, tol, max_epochs, seed, w,
+                 alpha):
+    """Dual coordinate descent with shrinking for one label; ``w`` and ``alpha`` in place.
+
+    Returns the intercept, the number of sweeps and whether the stopping rule was met.
+    """
+    n = y.shape[0]
+    index = np.arange(n)
+    s = 0.0  # sum_i alpha_i y_i: the intercept's constraint, 0 at the optimum
+    for i in range(n):
+        s += alpha[i] * y[i]
+    b = 0.0
+    state = np.uint64(seed) * np.uint64(2654435761) + np.uint64(1)
+    pg_max_old = np.inf
+    pg_min_old = -np.inf
+    active = n
+    epochs = 0
+    while epochs < max_epochs:
+        epochs += 1
+        for k in range(active - 1, 0, -1):  # Fisher-Yates over the active variables
+            state = _xorshift(state)
+            j = np.int64(state % np.uint64(k + 1))
+            index[k], index[j] = index[j], index[k]
+        pg_max = -np.inf
+        pg_min = np.inf
+        b_eff = b + rho * s
+        k = 0
+        while k < active:
+            i = index[k]
+            a = alpha[i]
+            G = y[i] * (_row_dot(indptr, indices, data, i, w) + b_eff) - 1.0 + diag * a
+            PG = 0.0
+            if a <= 0.0:
+                if G > pg_max_old:  # at its bound and pushed outwards: shrink
+                    active -= 1
+                    index[k], index[active] = index[active], index[k]
+                    continue
+                PG = min(G, 0.0)
+            elif a >= upper:
+                if G < pg_min_old:
+                    active -= 1
+                    index[k], index[active] = index[active], index[k]
+                    continue
+                PG = max(G, 0.0)
+            else:
+                PG = G
+            pg_max = max(pg_max, PG)
+            pg_min = min(pg_min, PG)
+            if abs(PG) > 1e-12:
+                new = min(max(a - G / (sqnorm[i] + rho + diag), 0.0), upper)
+                delta = (new - a) * y[i]
+                alpha[i] = new
+                for p in range(indptr[i], indptr[i + 1]):
+                    w[indices[p]] += delta * data[p]
+                s += delta
+                b_eff += rho * delta
+            k += 1
+        b += rho * s  # the multipliers' step: move the intercept's centre
+        if abs(s) <= tol:
+            if pg_max - pg_min <= tol and active == n:
+                return b, epochs, True
+            if epochs % _RECHECK == 0:
+                primal, dual = _duality_gap(indptr, indices, data, y, diag, upper, w, alpha, b)
+                if primal - dual <= tol * abs(primal):
+                    return b, epochs, True
+        if (pg_max - pg_min <= tol) or epochs % _RECHECK == 0:
+            active = n  # sweep everything again before stopping, or to re-check
+            pg_max_old = np.inf
+            pg_min_old = -np.inf
+            continue
+        pg_max_old = pg_max if pg_max > 0 else np.inf
+        pg_min_old = pg_min if pg_min < 0 else -np.inf
+    return b, epochs, False
+
+
+def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, random_state):
+    """Fit every label's SVM by dual coordinate descent.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Dense X is copied to CSR, the one layout the kernel reads.
+    Y : ndarray of shape (n_samples, n_labels)
+        Labels in {-1, +1}.
+    lam, loss_scale, loss, width
+        See :func:`svm_weights`.
+    max_iter : int
+        Maximum number of sweeps over the data, per label.
+    tol : float
+        Tolerance of the stopping rule (module docstring).
+    random_state : RandomState
+        Seeds the order of the sweeps.
+
+    Returns
+    -------
+    W : ndarray of shape (n_labels, n_features)
+    b : ndarray of shape (n_labels,)
+    n_iter : int
+        The largest number of sweeps any label took.
+    converged : bool
+        Whether every label met the stopping rule.
+    """
+    X = sp.csr_matrix(X, dtype=np.float64)
+    X.sum_duplicates()
+    indptr, indices, data = X.indptr, X.indices, X.data
+    sqnorm = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    diag, upper = svm_weights(lam, loss_scale, loss, width)
+    n_labels = Y.shape[1]
+    seeds = random_state.randint(np.iinfo(np.int32).max, size=n_labels)
+    W = np.zeros((n_labels, X.shape[1]))
+    b = np.zeros(n_labels)
+    n_iter, converged = 0, True
+    for j in range(n_labels):
+        alpha = np.zeros(X.shape[0])
+        b[j], epochs, done = _solve_label(
+            indptr, indices, data, sqnorm, np.ascontiguousarray(Y[:, j], dtype=np.float64),
+            diag, upper, _RHO, tol, max_iter, seeds[j], W[j], alpha,
+        )
+        n_iter = max(n_iter, epochs)
+        converged &= done
+    return W, b, n_iter, bool(converged)
