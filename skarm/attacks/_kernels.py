@@ -39,6 +39,11 @@ It allocates nothing; the callers own the workspace.
 per instance on the shared normalised Gram; the generic path of :mod:`._gase` uses
 :func:`candidate_costs_kernel` and :func:`set_costs_kernel` on per-instance Jacobian Grams.
 **The oracle** (:func:`exact_kernel`) enumerates label sets apriori style (7.5).
+
+The helpers of the GASE greedy are inlined into :func:`gase_linear_kernel` (``inline=
+"always"``): every call of a compiled function increments and decrements the reference
+count of each array it is passed, an atomic operation that cost the small greedy steps a
+noticeable share of their time.
 """
 
 # Authors: The skarm developers
@@ -409,7 +414,7 @@ def gradient_coefficients(nus, norms, valid, signs, eps):
     return np.where(valid, eps * nus * signs / np.where(valid, norms, 1.0), 0.0)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _single_label_set(Kt, s, mt, j, out):  # pragma: no cover - compiled
     """Labels past their threshold after label j's single-label step (``nu_j = mt_j``)."""
     count = 0
@@ -420,7 +425,7 @@ def _single_label_set(Kt, s, mt, j, out):  # pragma: no cover - compiled
     return count
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _best_single_label(Kt, valid, s, mt, work):  # pragma: no cover - compiled
     """The label whose single-label attack fits the budget and flips the most labels.
 
@@ -437,7 +442,7 @@ def _best_single_label(Kt, valid, s, mt, work):  # pragma: no cover - compiled
     return best_j, best_count
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _solve_with(
     Kt, valid, s, mt, inT, nu, shrink, j, idx, guess, nu_k, out, ws
 ):  # pragma: no cover
@@ -469,7 +474,7 @@ def _solve_with(
     return cost
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _add_free_labels(Kt, s, mt, nu, inT, qnu):  # pragma: no cover - compiled
     """Add every label the perturbation ``nu`` already pushes past its threshold."""
     m = mt.shape[0]
@@ -484,11 +489,27 @@ def _add_free_labels(Kt, s, mt, nu, inT, qnu):  # pragma: no cover - compiled
             inT[l] = True
 
 
-@numba.njit(cache=True, nogil=True)
-def _expand(Kt, valid, s, mt, inT, nu, cost_T, exact, n_retry, work):  # pragma: no cover
+@numba.njit(cache=True, nogil=True, inline="always")
+def _reachable(inT, alive):  # pragma: no cover - compiled
+    """Most labels the greedy can still end with: those in T and the live candidates.
+
+    Any other label l has ``cost(T + {l}) > 1`` (a lower bound or the cost itself is above
+    the budget) and costs only grow with T, so no later perturbation within the budget
+    flips it, neither as a candidate nor for free.
+    """
+    count = 0
+    for l in range(inT.shape[0]):
+        if inT[l] or alive[l]:
+            count += 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _expand(Kt, valid, s, mt, inT, nu, cost_T, exact, n_retry, floor, work):  # pragma: no cover
     """The greedy rounds of ALGORITHMS.md 7.4, from the set ``inT`` whose solution is ``nu``.
 
-    Updates ``inT`` and ``nu`` in place.
+    Updates ``inT`` and ``nu`` in place. Gives up, leaving an unfinished set, as soon as it
+    can no longer end with more than ``floor`` labels (-1: never gives up).
     """
     lb, est, fresh, alive, cand_nu, qnu, idx, guess, nu_k, ws = work
     m = mt.shape[0]
@@ -503,6 +524,8 @@ def _expand(Kt, valid, s, mt, inT, nu, cost_T, exact, n_retry, work):  # pragma:
         alive[l] = valid[l] and not inT[l] and lb[l] <= 1.0
     shrink = 1.0 / (1.0 + cost_T * cost_T)
     while True:
+        if _reachable(inT, alive) <= floor:
+            return
         accepted = -1
         if exact:
             # Lazy argmin of cost(T + {j}), ties to the lowest index: re-solve the label with
@@ -611,7 +634,7 @@ def gase_linear_kernel(
         for l in range(m):
             inT[l] = T0[b, l]
             nu[l] = 0.0
-        _expand(Kt, valid, s, mt, inT, nu, 0.0, exact, n_retry, work)
+        _expand(Kt, valid, s, mt, inT, nu, 0.0, exact, n_retry, -1, work)
         count = 0
         for l in range(m):
             if inT[l]:
@@ -637,7 +660,9 @@ def gase_linear_kernel(
                 for l in range(m):
                     nu_b[l] = seed_nu[l]
                 inT_b[j] = True
-                _expand(Kt, valid, s, mt, inT_b, nu_b, cost, exact, n_retry, work)
+                # Only a strictly larger set replaces the first one: the second start
+                # stops once it cannot end above ``count`` labels.
+                _expand(Kt, valid, s, mt, inT_b, nu_b, cost, exact, n_retry, count, work)
                 count_b = 0
                 for l in range(m):
                     if inT_b[l]:
