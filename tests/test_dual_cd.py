@@ -49,10 +49,13 @@ def best_intercepts(clf, X, Y):
 # test is the optimum, not the warning.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
-@pytest.mark.parametrize("penalty, alpha", [(None, 0.0), ("l2", 0.05)])
+@pytest.mark.parametrize(
+    "penalty, alpha, reduction", [(None, 0.0, "sum"), ("l2", 0.05, "sum"), ("l2", 0.05, "mean")]
+)
 @pytest.mark.parametrize("X_fit", [X, X_SPARSE], ids=["dense", "sparse"])
-def test_dual_cd_reaches_the_lbfgs_optimum(X_fit, penalty, alpha, loss):
-    params = dict(penalty=penalty, alpha=alpha, loss=loss, max_iter=20_000, tol=1e-9)
+def test_dual_cd_reaches_the_lbfgs_optimum(X_fit, penalty, alpha, reduction, loss):
+    params = dict(penalty=penalty, alpha=alpha, loss=loss, loss_reduction=reduction,
+                  max_iter=20_000, tol=1e-9)
     cd = ARMClassifier(solver="dual-cd", random_state=0, **params).fit(X_fit, Y)
     lbfgs = ARMClassifier(solver="lbfgs", **params).fit(X_fit, Y)
     value_cd = objective_of(cd, X, Y)[0]
