@@ -442,6 +442,25 @@ def _best_single_label(Kt, valid, s, mt, work):  # pragma: no cover - compiled
     return best_j, best_count
 
 
+@numba.njit(cache=True, nogil=True)
+def _solve_scratch(m):  # pragma: no cover - compiled
+    """Scratch arrays of :func:`_solve_with` for ``m`` labels, in the order it unpacks them:
+    M, L, c, u, z, w, pos, passive, excluded, u0, built."""
+    return (
+        np.empty((m, m)),
+        np.empty((m, m)),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m, dtype=np.int64),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m),
+        np.empty(m, dtype=np.bool_),
+    )
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _solve_with(
     Kt, valid, s, mt, inT, nu, shrink, j, idx, guess, nu_k, out, ws
@@ -594,19 +613,7 @@ def gase_linear_kernel(
     Kt, valid, S, Mt, T0, exact, n_retry, restart, T_out, nu_out
 ):  # pragma: no cover - compiled
     n, m = Mt.shape
-    ws = (
-        np.empty((m, m)),
-        np.empty((m, m)),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m, dtype=np.int64),
-        np.empty(m, dtype=np.bool_),
-        np.empty(m, dtype=np.bool_),
-        np.empty(m),
-        np.empty(m, dtype=np.bool_),
-    )
+    ws = _solve_scratch(m)
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
     nu_k = np.empty(m)
@@ -683,19 +690,7 @@ def gase_linear_kernel(
 @numba.njit(cache=True, nogil=True)
 def candidate_costs_kernel(Kt, valid, S, Mt, inT, nu_prev, costs, nus):  # pragma: no cover
     n, m = Mt.shape
-    ws = (
-        np.empty((m, m)),
-        np.empty((m, m)),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m, dtype=np.int64),
-        np.empty(m, dtype=np.bool_),
-        np.empty(m, dtype=np.bool_),
-        np.empty(m),
-        np.empty(m, dtype=np.bool_),
-    )
+    ws = _solve_scratch(m)
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
     nu_k = np.empty(m)
@@ -723,19 +718,7 @@ def candidate_costs_kernel(Kt, valid, S, Mt, inT, nu_prev, costs, nus):  # pragm
 @numba.njit(cache=True, nogil=True)
 def set_costs_kernel(Kt, valid, S, Mt, sets, nu_prev, costs, nus):  # pragma: no cover
     n, m = Mt.shape
-    ws = (
-        np.empty((m, m)),
-        np.empty((m, m)),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m, dtype=np.int64),
-        np.empty(m, dtype=np.bool_),
-        np.empty(m, dtype=np.bool_),
-        np.empty(m),
-        np.empty(m, dtype=np.bool_),
-    )
+    ws = _solve_scratch(m)
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
     nu_k = np.empty(m)
@@ -787,19 +770,7 @@ def exact_kernel(Kt, valid, S, Mt, T_out, nu_out):  # pragma: no cover - compile
     feasible = np.zeros(n_sets, dtype=np.bool_)
     level = np.empty(n_sets, dtype=np.int64)
     next_level = np.empty(n_sets, dtype=np.int64)
-    ws = (
-        np.empty((m, m)),
-        np.empty((m, m)),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m, dtype=np.int64),
-        np.empty(m, dtype=np.bool_),
-        np.empty(m, dtype=np.bool_),
-        np.empty(m),
-        np.empty(m, dtype=np.bool_),
-    )
+    ws = _solve_scratch(m)
     M, L, c, u, z, w, pos, passive, excluded, u0, built = ws
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
