@@ -69,17 +69,14 @@ def run(datasets, data_home, repeats, alpha):
                 "n_iter": int(getattr(model, "n_iter_", -1)) if np.ndim(
                     getattr(model, "n_iter_", -1)) == 0 else -1,
             })
-        base = next(r for r in rows if r["dataset"] == name and r["model"] == "OvR LinearSVC")
-        none = next(r for r in rows if r["dataset"] == name and r["model"] == "ARM none (hinge)")
-        none_lbfgs = next(
-            r for r in rows if r["dataset"] == name and r["model"] == "ARM none (hinge, lbfgs)"
-        )
-        for r in rows:
-            if r["dataset"] == name:
-                r["time_vs_ovr_linearsvc"] = r["fit_s"] / base["fit_s"]
-                r["time_vs_arm_none"] = r["fit_s"] / none["fit_s"]
-                r["time_vs_arm_none_lbfgs"] = r["fit_s"] / none_lbfgs["fit_s"]
-                r["f1_minus_ovr_linearsvc"] = r["micro_f1"] - base["micro_f1"]
+        by_model = {r["model"]: r for r in rows if r["dataset"] == name}
+        base = by_model["OvR LinearSVC"]
+        none, none_lbfgs = by_model["ARM none (hinge)"], by_model["ARM none (hinge, lbfgs)"]
+        for r in by_model.values():
+            r["time_vs_ovr_linearsvc"] = r["fit_s"] / base["fit_s"]
+            r["time_vs_arm_none"] = r["fit_s"] / none["fit_s"]
+            r["time_vs_arm_none_lbfgs"] = r["fit_s"] / none_lbfgs["fit_s"]
+            r["f1_minus_ovr_linearsvc"] = r["micro_f1"] - base["micro_f1"]
     return rows
 
 

@@ -391,7 +391,8 @@ _ATTRIBUTES_DOC = """Attributes
 
     n_iter_ : int
         Number of solver iterations (linear backend; for "dual-cd" the most sweeps any
-        label took) or of training epochs (torch).
+        label took, plus L-BFGS's iterations where "auto" finished with it) or of training
+        epochs (torch).
 
     n_features_in_ : int
         Number of features seen during fit.

@@ -53,7 +53,7 @@ import numba
 import numpy as np
 
 __all__ = [
-    "QPWorkspace",
+    "qp_scratch",
     "candidate_costs_kernel",
     "exact_kernel",
     "gase_linear_kernel",
@@ -280,34 +280,25 @@ def ldp_solve(  # pragma: no cover - compiled
     return np.sqrt(max(cost2, 0.0))
 
 
-class QPWorkspace:
-    """Work arrays of :func:`ldp_solve` for up to ``m`` labels (one per thread)."""
-
-    def __init__(self, m):
-        self.M = np.empty((m, m))
-        self.L = np.empty((m, m))
-        self.c = np.empty(m)
-        self.u = np.empty(m)
-        self.z = np.empty(m)
-        self.w = np.empty(m)
-        self.pos = np.empty(m, dtype=np.int64)
-        self.passive = np.empty(m, dtype=np.bool_)
-        self.excluded = np.empty(m, dtype=np.bool_)
-        self.built = np.empty(m, dtype=np.bool_)
-
-    def arrays(self):
-        return (
-            self.M,
-            self.L,
-            self.c,
-            self.u,
-            self.z,
-            self.w,
-            self.pos,
-            self.passive,
-            self.excluded,
-            self.built,
-        )
+@numba.njit(cache=True, nogil=True)
+def qp_scratch(m):  # pragma: no cover - compiled
+    """Arrays for :func:`ldp_solve` on up to ``m`` labels: ``(u0, M, L, c, u, z, w, pos,
+    passive, excluded, built)``, the starting point and then the workspaces in the order
+    it takes them (``ldp_solve(..., guess, scratch[0], nu, *scratch[1:])``). One set per
+    thread."""
+    return (
+        np.empty(m),
+        np.empty((m, m)),
+        np.empty((m, m)),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m),
+        np.empty(m, dtype=np.int64),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m, dtype=np.bool_),
+        np.empty(m, dtype=np.bool_),
+    )
 
 
 def min_norm_perturbation(gram, mu):
@@ -356,12 +347,12 @@ def min_norm_perturbation(gram, mu):
     # Normalise by the largest single-label cost, so the costs that matter are O(1).
     scale = max(float(np.max(np.abs(mt[idx]))), np.finfo(float).tiny)
     mt = mt / scale
-    ws = QPWorkspace(k)
+    scratch = qp_scratch(k)
+    scratch[0][:] = 0.0  # a cold start
     nu = np.zeros(k)
     guess = np.zeros(k, dtype=bool)
-    u0 = np.zeros(k)
     cost = ldp_solve(
-        Kt, np.ones(k), mt, idx.astype(np.int64), idx.size, guess, u0, nu, *ws.arrays()
+        Kt, np.ones(k), mt, idx.astype(np.int64), idx.size, guess, scratch[0], nu, *scratch[1:]
     )
     if not np.isfinite(cost):
         return lam, np.inf
@@ -442,25 +433,6 @@ def _best_single_label(Kt, valid, s, mt, work):  # pragma: no cover - compiled
     return best_j, best_count
 
 
-@numba.njit(cache=True, nogil=True)
-def _solve_scratch(m):  # pragma: no cover - compiled
-    """Scratch arrays of :func:`_solve_with` for ``m`` labels, in the order it unpacks them:
-    M, L, c, u, z, w, pos, passive, excluded, u0, built."""
-    return (
-        np.empty((m, m)),
-        np.empty((m, m)),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m, dtype=np.int64),
-        np.empty(m, dtype=np.bool_),
-        np.empty(m, dtype=np.bool_),
-        np.empty(m),
-        np.empty(m, dtype=np.bool_),
-    )
-
-
 @numba.njit(cache=True, nogil=True, inline="always")
 def _solve_with(
     Kt, valid, s, mt, inT, nu, shrink, j, idx, guess, nu_k, out, ws
@@ -470,7 +442,7 @@ def _solve_with(
     ``nu`` is the solution for T. With ``shrink = 1 / (1 + cost(T)^2) > 0`` it is optimal
     for T, and the solver starts from it; with 0, its support plus j is only a guess.
     """
-    M, L, c, u, z, w, pos, passive, excluded, u0, built = ws
+    u0 = ws[0]
     m = mt.shape[0]
     k = 0
     for l in range(m):
@@ -483,9 +455,7 @@ def _solve_with(
     guess[k] = shrink == 0.0
     u0[k] = 0.0
     k += 1
-    cost = ldp_solve(
-        Kt, s, mt, idx, k, guess, u0, nu_k, M, L, c, u, z, w, pos, passive, excluded, built
-    )
+    cost = ldp_solve(Kt, s, mt, idx, k, guess, u0, nu_k, *ws[1:])
     for l in range(m):
         out[l] = 0.0
     for a in range(k):
@@ -613,7 +583,7 @@ def gase_linear_kernel(
     Kt, valid, S, Mt, T0, exact, n_retry, restart, T_out, nu_out
 ):  # pragma: no cover - compiled
     n, m = Mt.shape
-    ws = _solve_scratch(m)
+    ws = qp_scratch(m)
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
     nu_k = np.empty(m)
@@ -690,7 +660,7 @@ def gase_linear_kernel(
 @numba.njit(cache=True, nogil=True)
 def candidate_costs_kernel(Kt, valid, S, Mt, inT, nu_prev, costs, nus):  # pragma: no cover
     n, m = Mt.shape
-    ws = _solve_scratch(m)
+    ws = qp_scratch(m)
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
     nu_k = np.empty(m)
@@ -718,12 +688,12 @@ def candidate_costs_kernel(Kt, valid, S, Mt, inT, nu_prev, costs, nus):  # pragm
 @numba.njit(cache=True, nogil=True)
 def set_costs_kernel(Kt, valid, S, Mt, sets, nu_prev, costs, nus):  # pragma: no cover
     n, m = Mt.shape
-    ws = _solve_scratch(m)
+    ws = qp_scratch(m)
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
     nu_k = np.empty(m)
     for b in range(n):
-        M, L, c, u, z, w, pos, passive, excluded, u0, built = ws
+        u0 = ws[0]
         k = 0
         for l in range(m):
             nus[b, l] = 0.0
@@ -748,16 +718,7 @@ def set_costs_kernel(Kt, valid, S, Mt, sets, nu_prev, costs, nus):  # pragma: no
             guess,
             u0,
             nu_k,
-            M,
-            L,
-            c,
-            u,
-            z,
-            w,
-            pos,
-            passive,
-            excluded,
-            built,
+            *ws[1:],
         )
         for a in range(k):
             nus[b, idx[a]] = nu_k[a]
@@ -770,8 +731,8 @@ def exact_kernel(Kt, valid, S, Mt, T_out, nu_out):  # pragma: no cover - compile
     feasible = np.zeros(n_sets, dtype=np.bool_)
     level = np.empty(n_sets, dtype=np.int64)
     next_level = np.empty(n_sets, dtype=np.int64)
-    ws = _solve_scratch(m)
-    M, L, c, u, z, w, pos, passive, excluded, u0, built = ws
+    ws = qp_scratch(m)
+    u0 = ws[0]
     idx = np.empty(m, dtype=np.int64)
     guess = np.empty(m, dtype=np.bool_)
     nu_k = np.empty(m)
@@ -826,16 +787,7 @@ def exact_kernel(Kt, valid, S, Mt, T_out, nu_out):  # pragma: no cover - compile
                         guess,
                         u0,
                         nu_k,
-                        M,
-                        L,
-                        c,
-                        u,
-                        z,
-                        w,
-                        pos,
-                        passive,
-                        excluded,
-                        built,
+                        *ws[1:],
                     )
                     if cost <= 1.0:
                         feasible[cand] = True
