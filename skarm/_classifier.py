@@ -300,21 +300,24 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
         Linear backend only. "lbfgs": L-BFGS on the whole objective (accelerated proximal
         gradient for the "nuclear" penalty), any penalty. "dual-cd": one SVM per label by
         dual coordinate descent, as :class:`~sklearn.svm.LinearSVC`'s liblinear does but
-        with the intercept unpenalised; only for penalties that decouple over labels
-        (None, "l2") with a ridge term (finite ``C``). "auto": "dual-cd" for sparse X where
-        it applies (on bibtex 10-30x faster than L-BFGS, to a lower objective), finished by
-        L-BFGS if it has not converged within ``max_iter`` sweeps; "lbfgs" otherwise (dual
-        coordinate descent is the slower one on dense, low-dimensional data). All minimise
-        the same objective.
+        with the intercept unpenalised, for the penalties that decouple over labels (None,
+        "l2") with a ridge term (finite ``C``); for "sae", the same SVMs solved inside
+        proximal-gradient steps on the penalty. "auto": "dual-cd" for sparse X where it
+        applies (on bibtex 10-30x faster than L-BFGS for None, 4x for "sae", each to a
+        lower objective), finished by L-BFGS if the SVMs have not converged within
+        ``max_iter`` sweeps; "lbfgs" otherwise (dual coordinate descent is the slower one on
+        dense, low-dimensional data). All minimise the same objective.
 
     max_iter : int, default=1000
         Maximum number of solver iterations: L-BFGS iterations (all hinge-smoothing stages
-        together), or sweeps over the data per label for "dual-cd". Linear backend only.
+        together), or sweeps over the data per label for "dual-cd" (proximal steps for
+        "sae"). Linear backend only.
 
     tol : float, default=1e-4
         Tolerance of the stopping criterion: L-BFGS's projected gradient; for "dual-cd"
         the spread of the dual's projected gradient (liblinear's rule) or the relative
-        duality gap. Linear backend only.
+        duality gap; for "dual-cd" with "sae", three proximal steps in a row that lower the
+        objective by at most ``tol`` relatively. Linear backend only.
 
     module : torch.nn.Module class or instance, default=None
         Torch backend: the network mapping a (batch, n_features) float tensor to
@@ -391,8 +394,8 @@ _ATTRIBUTES_DOC = """Attributes
 
     n_iter_ : int
         Number of solver iterations (linear backend; for "dual-cd" the most sweeps any
-        label took, plus L-BFGS's iterations where "auto" finished with it) or of training
-        epochs (torch).
+        label took, plus L-BFGS's iterations where "auto" finished with it, or the
+        proximal steps for "sae") or of training epochs (torch).
 
     n_features_in_ : int
         Number of features seen during fit.

@@ -10,6 +10,7 @@ ESTIMATORS = [
     ARMClassifier(penalty=None),
     ARMClassifier(penalty="l2", alpha=1e-2),
     ARMClassifier(penalty="l2", alpha=1e-2, solver="dual-cd", random_state=0),
+    ARMSAEClassifier(alpha=1e-2, solver="dual-cd", random_state=0),
     ARMClassifier(penalty="nuclear", alpha=1e-2),
     ARMClassifier(penalty="single", alpha=1e-2),
     ARMSAEClassifier(alpha=1e-2),

@@ -10,7 +10,7 @@ from scipy import optimize
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from skarm import ARMClassifier, ARMSAEClassifier
+from skarm import ARMClassifier, ARMPrimalClassifier
 from skarm.linear._dual_cd import _duality_gap, minimize_dual_cd, svm_weights
 from skarm.linear._objective import Objective
 
@@ -88,8 +88,9 @@ def test_dual_cd_closes_the_duality_gap(loss):
     total = 0.0
     for j in range(Y.shape[1]):
         y = 2.0 * Y[:, j] - 1.0
-        primal, dual = _duality_gap(csr.indptr, csr.indices, csr.data, y, diag, upper,
-                                    W[j].copy(), np.zeros(len(y)), b[j])
+        primal, dual = _duality_gap(csr.indptr, csr.indices, csr.data, y, np.zeros(len(y)),
+                                    diag, upper, W[j].copy(), np.zeros(len(y)), b[j], 0.0, 1.0,
+                                    False)
         total += primal
     assert_allclose(lam * total, objective.value_and_grad(W, b)[0], rtol=1e-12)
 
@@ -100,9 +101,9 @@ def test_auto_solver_is_dual_cd_for_sparse_and_lbfgs_for_dense():
         auto = ARMClassifier(**params).fit(X_fit, Y)
         explicit = ARMClassifier(solver=solver, **params).fit(X_fit, Y)
         assert_array_equal(auto.coef_, explicit.coef_)
-    # Coupled penalties always take L-BFGS.
-    auto = ARMSAEClassifier(alpha=0.01).fit(X_SPARSE, Y)
-    lbfgs = ARMSAEClassifier(alpha=0.01, solver="lbfgs").fit(X_SPARSE, Y)
+    # The other coupled penalties always take L-BFGS ("sae": tests/test_prox_cd.py).
+    auto = ARMPrimalClassifier(alpha=0.01).fit(X_SPARSE, Y)
+    lbfgs = ARMPrimalClassifier(alpha=0.01, solver="lbfgs").fit(X_SPARSE, Y)
     assert_array_equal(auto.coef_, lbfgs.coef_)
 
 
@@ -126,8 +127,9 @@ def test_dual_cd_is_deterministic_given_random_state():
 
 @pytest.mark.parametrize(
     "params",
-    [dict(penalty="sae", alpha=0.1), dict(penalty="nuclear", alpha=0.1),
-     dict(penalty=None, C=np.inf)],
+    [dict(penalty="primal", alpha=0.1), dict(penalty="single", alpha=0.1),
+     dict(penalty="nuclear", alpha=0.1), dict(penalty=None, C=np.inf),
+     dict(penalty="sae", alpha=0.0, C=np.inf)],
 )
 def test_dual_cd_rejects_objectives_that_are_not_one_svm_per_label(params):
     with pytest.raises(ValueError, match="solver='dual-cd' solves one SVM per label"):

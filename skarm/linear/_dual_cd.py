@@ -88,39 +88,54 @@ def _row_dot(indptr, indices, data, i, w):
     return total
 
 
-@njit(cache=True)
-def _duality_gap(indptr, indices, data, y, diag, upper, w, alpha, b):
+@njit(cache=True, nogil=True)
+def _duality_gap(indptr, indices, data, y, offset, diag, upper, w, alpha, b, centre, rho,
+                 fixed_centre):
     """Primal minus dual objective (both divided by lam) at ``(w, b)`` and ``alpha``.
 
     The loss in its dual form, ``max_{0 <= a <= U} a t - D a^2 / 2`` at ``t = 1 - margin``,
-    is the smoothed hinge or the squared hinge, times C'.
+    is the smoothed hinge or the squared hinge, times C'. With ``fixed_centre`` the primal
+    has the intercept's proximal term ``(b - centre)^2 / (2 rho)`` and the dual its conjugate
+    ``-rho s^2 / 2 - centre s`` (``s = sum_i a_i y_i``); without it the dual's constraint
+    ``s = 0`` is checked by the caller.
     """
     n = y.shape[0]
     primal = 0.0
     dual = 0.0
+    s = 0.0
     for i in range(n):
-        t = 1.0 - y[i] * (_row_dot(indptr, indices, data, i, w) + b)
+        t = 1.0 - y[i] * (_row_dot(indptr, indices, data, i, w) + offset[i] + b)
         if t > 0.0:
             a = min(t / diag, upper)
             primal += a * t - 0.5 * diag * a * a
-        dual += alpha[i] - 0.5 * diag * alpha[i] * alpha[i]
+        dual += alpha[i] * (1.0 - y[i] * offset[i]) - 0.5 * diag * alpha[i] * alpha[i]
+        s += alpha[i] * y[i]
     half_norm = 0.5 * np.dot(w, w)
+    if fixed_centre:
+        primal += (b - centre) ** 2 / (2.0 * rho)
+        dual -= 0.5 * rho * s * s + centre * s
     return primal + half_norm, dual - half_norm
 
 
-@njit(cache=True)
-def _solve_label(indptr, indices, data, sqnorm, y, diag, upper, rho, tol, max_epochs, seed, w,
-                 alpha):
+@njit(cache=True, nogil=True)
+def _solve_label(indptr, indices, data, sqnorm, y, offset, diag, upper, rho, centre,
+                 fixed_centre, tol, max_epochs, seed, w, alpha):
     """Dual coordinate descent with shrinking for one label; ``w`` and ``alpha`` in place.
+
+    The margins are ``y_i (w . x_i + offset_i + b)`` with ``b = centre + rho * s``. With
+    ``fixed_centre`` that is the intercept's proximal term ``(b - centre)^2 / (2 rho)``;
+    otherwise the centre moves by the method of multipliers (module docstring) and ``b``
+    ends unpenalised. ``w`` and ``alpha`` enter as a warm start with
+    ``w = sum_i alpha_i y_i x_i``.
 
     Returns the intercept, the number of sweeps and whether the stopping rule was met.
     """
     n = y.shape[0]
     index = np.arange(n)
-    s = 0.0  # sum_i alpha_i y_i: the intercept's constraint, 0 at the optimum
+    s = 0.0  # sum_i alpha_i y_i: without fixed_centre, the constraint s = 0
     for i in range(n):
         s += alpha[i] * y[i]
-    b = 0.0
+    b = centre
     state = np.uint64(seed) * np.uint64(2654435761) + np.uint64(1)
     pg_max_old = np.inf
     pg_min_old = -np.inf
@@ -139,7 +154,8 @@ def _solve_label(indptr, indices, data, sqnorm, y, diag, upper, rho, tol, max_ep
         while k < active:
             i = index[k]
             a = alpha[i]
-            G = y[i] * (_row_dot(indptr, indices, data, i, w) + b_eff) - 1.0 + diag * a
+            G = (y[i] * (_row_dot(indptr, indices, data, i, w) + offset[i] + b_eff) - 1.0
+                 + diag * a)
             PG = 0.0
             if a <= 0.0:
                 if G > pg_max_old:  # at its bound and pushed outwards: shrink
@@ -166,14 +182,18 @@ def _solve_label(indptr, indices, data, sqnorm, y, diag, upper, rho, tol, max_ep
                 s += delta
                 b_eff += rho * delta
             k += 1
-        b += rho * s  # the multipliers' step: move the intercept's centre
-        if abs(s) <= tol:
+        if not fixed_centre:
+            b += rho * s  # the multipliers' step: move the intercept's centre
+        if fixed_centre or abs(s) <= tol:
             if pg_max - pg_min <= tol and active == n:
-                return b, epochs, True
+                return b + rho * s if fixed_centre else b, epochs, True
             if epochs % _RECHECK == 0:
-                primal, dual = _duality_gap(indptr, indices, data, y, diag, upper, w, alpha, b)
+                primal, dual = _duality_gap(
+                    indptr, indices, data, y, offset, diag, upper, w, alpha,
+                    b + rho * s if fixed_centre else b, b, rho, fixed_centre,
+                )
                 if primal - dual <= tol * abs(primal):
-                    return b, epochs, True
+                    return b + rho * s if fixed_centre else b, epochs, True
         if (pg_max - pg_min <= tol) or epochs % _RECHECK == 0:
             active = n  # sweep everything again before stopping, or to re-check
             pg_max_old = np.inf
@@ -181,7 +201,7 @@ def _solve_label(indptr, indices, data, sqnorm, y, diag, upper, rho, tol, max_ep
             continue
         pg_max_old = pg_max if pg_max > 0 else np.inf
         pg_min_old = pg_min if pg_min < 0 else -np.inf
-    return b, epochs, False
+    return b + rho * s if fixed_centre else b, epochs, False
 
 
 def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, random_state):
@@ -221,11 +241,12 @@ def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, rando
     W = np.zeros((n_labels, X.shape[1]))
     b = np.zeros(n_labels)
     n_iter, converged = 0, True
+    no_offset = np.zeros(X.shape[0])
     for j in range(n_labels):
         alpha = np.zeros(X.shape[0])
         b[j], epochs, done = _solve_label(
             indptr, indices, data, sqnorm, np.ascontiguousarray(Y[:, j], dtype=np.float64),
-            diag, upper, _RHO, tol, max_iter, seeds[j], W[j], alpha,
+            no_offset, diag, upper, _RHO, 0.0, False, tol, max_iter, seeds[j], W[j], alpha,
         )
         n_iter = max(n_iter, epochs)
         converged &= done

@@ -157,11 +157,17 @@ class Objective:
         grad_h = np.where(capped, 0.0, grad_weights * np.abs(weights))
         return a * value, a * grad_h, a * grad_coef
 
+    def svm_terms(self, W, H):
+        """Loss + ridge at scores ``H``: value, and the loss's derivative in the margins
+        ``y h`` (n, m; unscaled, so in [-1, 0] for the hinge)."""
+        loss, dloss = hinge_loss(self.Y * H, self.loss, self.smoothing)
+        value = self.loss_scale * float(loss.sum()) + 0.5 * self.ridge * float(np.sum(W * W))
+        return value, dloss
+
     def value_and_grad(self, W, b):
         """Objective value and gradients (dW, db) at (W, b), nuclear norm excluded."""
         H = self.scores(W, b)
-        loss, dloss = hinge_loss(self.Y * H, self.loss, self.smoothing)
-        value = self.loss_scale * float(loss.sum()) + 0.5 * self.ridge * float(np.sum(W * W))
+        value, dloss = self.svm_terms(W, H)
         grad_h = self.loss_scale * dloss * self.Y
         grad_W = self.ridge * W
         pen_value, pen_grad_h, pen_grad_W = self.penalty_terms(W, H)

@@ -12,6 +12,9 @@ micro-F1 (0.634-0.636). Full batch is also deterministic without a seed.
 * :func:`~skarm.linear._dual_cd.minimize_dual_cd`: dual coordinate descent, per label, for
   the penalties that decouple over labels (None and "l2"); ``solver="auto"`` takes it for
   sparse X (see that module for the measurements);
+* :func:`~skarm.linear._prox_cd.minimize_prox_cd`: proximal gradient on the SAE penalty
+  with the per-label SVMs solved by that dual CD in each step; ``solver="auto"`` takes it
+  for sparse X;
 * :func:`minimize_proximal`: accelerated proximal gradient (FISTA with backtracking and
   adaptive restart) for ``smooth + weight * ||W||_*``, using the nuclear norm's proximal
   operator (singular value soft-thresholding).
@@ -25,27 +28,33 @@ from scipy import optimize
 
 from ..utils._threads import single_threaded_blas
 from ._dual_cd import minimize_dual_cd
+from ._prox_cd import minimize_prox_cd
 
 __all__ = ["SOLVERS", "minimize", "minimize_lbfgs", "minimize_proximal", "prox_nuclear",
            "select_solver"]
 
 SOLVERS = ("auto", "lbfgs", "dual-cd")
+# The coupled penalties solver="dual-cd" handles by proximal steps (skarm.linear._prox_cd).
+_PROXIMAL_CD_PENALTIES = ("sae",)
 
 
 def select_solver(solver, objective, *, sparse):
     """The solver ``solver`` stands for: "lbfgs" or "dual-cd".
 
-    "auto" is dual coordinate descent where it applies (``objective.decoupled_ridge()``)
-    and X is sparse, L-BFGS otherwise. An explicit "dual-cd" where it does not apply
-    raises ValueError.
+    "dual-cd" applies to one SVM per label (``objective.decoupled_ridge()``) and, through
+    proximal steps, to the SAE penalty. "auto" is "dual-cd" where it applies and X is
+    sparse, L-BFGS otherwise. An explicit "dual-cd" where it does not apply raises
+    ValueError.
     """
     decoupled = objective.decoupled_ridge() is not None
+    proximal = objective.penalty in _PROXIMAL_CD_PENALTIES and objective.alpha > 0
     if solver == "auto":
-        return "dual-cd" if decoupled and sparse else "lbfgs"
-    if solver == "dual-cd" and not decoupled:
+        return "dual-cd" if (decoupled or proximal) and sparse else "lbfgs"
+    if solver == "dual-cd" and not (decoupled or proximal):
         raise ValueError(
-            "solver='dual-cd' solves one SVM per label: it needs penalty=None or 'l2' (or "
-            f"alpha=0) and a ridge term (finite C, or alpha > 0 with 'l2'); got "
+            "solver='dual-cd' solves one SVM per label, alone or inside proximal steps: it "
+            "needs penalty='sae' with alpha > 0, or penalty=None or 'l2' (or alpha=0) with a "
+            "ridge term (finite C, or alpha > 0 with 'l2'); got "
             f"penalty={objective.penalty!r}, alpha={objective.alpha!r}. Use solver='lbfgs' "
             "or 'auto'."
         )
@@ -55,7 +64,8 @@ def select_solver(solver, objective, *, sparse):
 def minimize(objective, W0, b0, *, max_iter, tol, solver="lbfgs", random_state=None,
              polish=False):
     """Minimise the ARM objective: L-BFGS (FISTA when it has a nuclear-norm term), or dual
-    coordinate descent for ``solver="dual-cd"``.
+    coordinate descent for ``solver="dual-cd"`` (inside proximal steps for "sae",
+    :mod:`skarm.linear._prox_cd`).
 
     For L-BFGS and FISTA the hinge's smoothing is shrunk in stages
     (``objective.smoothing_schedule()``), each stage warm-starting the next; ``max_iter``
@@ -78,6 +88,16 @@ def minimize(objective, W0, b0, *, max_iter, tol, solver="lbfgs", random_state=N
     # when OpenBLAS threads contend with other threads, and the products with X are cheap
     # next to the iteration count.
     with single_threaded_blas():
+        if solver == "dual-cd" and objective.decoupled_ridge() is None:
+            W, b, value, n_iter, converged = minimize_prox_cd(
+                objective, W0, b0, max_iter=max_iter, tol=tol, random_state=random_state
+            )
+            if not converged and polish:
+                W, b, value, n_polish, converged = minimize_lbfgs(
+                    objective, W, b, max_iter=max_iter, tol=tol
+                )
+                n_iter += n_polish
+            return _no_worse_than_constant(objective, W, b, value, n_iter, converged, tol=tol)
         if solver == "dual-cd":
             objective.smoothing = objective.smoothing_schedule()[-1]
             W, b, n_iter, converged = minimize_dual_cd(
@@ -112,13 +132,20 @@ def _minimize_staged(objective, W0, b0, *, max_iter, tol):
                 objective, W, b, max_iter=budget, tol=tol
             )
         n_iter += it
-    # Every penalty has a kink at W = 0, and the SAE objective is not convex: with a large
-    # alpha the stages can end at a point worse than the best constant model (W = 0, each
-    # b_j at its optimum), which no penalty charges for. Never return worse than it.
+    return _no_worse_than_constant(objective, W, b, value, n_iter, converged, tol=tol)
+
+
+def _no_worse_than_constant(objective, W, b, value, n_iter, converged, *, tol):
+    """``(W, b, n_iter, converged)``, or the best constant model if that is better.
+
+    Every penalty has a kink at W = 0, and the SAE objective is not convex: with a large
+    alpha a solver can end at a point worse than the best constant model (W = 0, each b_j
+    at its optimum), which no penalty charges for. Never return worse than it.
+    """
     b_zero, value_zero = objective.best_intercept()
     if value_zero < value:
         W, b = np.zeros_like(W), b_zero
-        fun = _flat_objective(objective, W.shape, nuclear_weight=weight)
+        fun = _flat_objective(objective, W.shape, nuclear_weight=objective.nuclear_weight())
         converged = _no_descent(fun, _pack(W, b), value_zero, n_coef=W.size, tol=tol)
     return W, b, n_iter, converged
 
