@@ -17,9 +17,9 @@ momentum), restarted whenever ``F`` goes up (O'Donoghue and Candes, 2015). When 
 step no longer descends, the steps are solved exactly from then on; when even those do
 not descend, the point is stationary. Where ``L`` grows a thousandfold the penalty's
 kinks dominate and the steps stall (seen with alpha = 1 on small data): the solver stops,
-unconverged, and ``solver="auto"`` finishes with L-BFGS. The hinge itself is never linearised: its kinks,
-which make L-BFGS take hundreds of iterations at the smoothing the objective uses, are
-solved exactly inside each step.
+unconverged, and ``solver="auto"`` finishes with L-BFGS. The hinge itself is never
+linearised: its kinks, which make L-BFGS take hundreds of iterations at the smoothing the
+objective uses, are solved exactly inside each step.
 
 Why (measured with ARM-SAE alpha=0.1, one core, objective at the end):
 
