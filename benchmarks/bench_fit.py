@@ -9,9 +9,10 @@ test split, and prints fit times as ratios to OvR LinearSVC, all in one run. Wri
 Targets (issue 4): penalty=None <= 2x OvR LinearSVC at micro-F1 within 0.01; ARM-SAE <= 3x
 penalty=None. The comparison of like with like is ``loss="squared_hinge"`` (LinearSVC's
 default loss), reported next to skarm's default hinge, and ``LinearSVC(loss="hinge")``.
-``penalty=None`` runs with ``solver="auto"`` (dual coordinate descent for sparse bibtex,
-L-BFGS for dense yeast) and with ``solver="lbfgs"``, the solver ARM-SAE and ARM-Primal use:
-the column "/none lbfgs" is the penalty's own cost at the same solver.
+``penalty=None`` and ARM-SAE run with ``solver="auto"`` (dual coordinate descent for sparse
+bibtex, inside proximal steps for ARM-SAE; L-BFGS for dense yeast) and with
+``solver="lbfgs"``, the solver ARM-Primal uses: the column "/none lbfgs" is the penalty's
+own cost at the same solver.
 
 Usage: ``python benchmarks/bench_fit.py [--data-home DIR] [--repeats R] [--alpha A]``
 (data from ``--data-home``, else ``$SKARM_DATA``).
@@ -41,6 +42,7 @@ def models(alpha):
         "ARM none (hinge)": lambda: ARMClassifier(penalty=None),
         "ARM none (hinge, lbfgs)": lambda: ARMClassifier(penalty=None, solver="lbfgs"),
         f"ARM-SAE alpha={alpha}": lambda: ARMSAEClassifier(alpha=alpha),
+        f"ARM-SAE alpha={alpha} (lbfgs)": lambda: ARMSAEClassifier(alpha=alpha, solver="lbfgs"),
         f"ARM-Primal alpha={alpha}": lambda: ARMPrimalClassifier(alpha=alpha),
     }
 
@@ -90,10 +92,10 @@ def main():
     args = parser.parse_args()
     rows = run(args.datasets, args.data_home, args.repeats, args.alpha)
     print(f"best of {args.repeats} fits; ratios within this run")
-    print(f"{'dataset':<8} {'model':<26} {'fit (s)':>8} {'/OvR SVC':>9} {'/ARM none':>10} "
+    print(f"{'dataset':<8} {'model':<32} {'fit (s)':>8} {'/OvR SVC':>9} {'/ARM none':>10} "
           f"{'/none lbfgs':>12} {'micro-F1':>9} {'dF1':>7} {'conv':>5}")
     for r in rows:
-        print(f"{r['dataset']:<8} {r['model']:<26} {r['fit_s']:>8.3f} "
+        print(f"{r['dataset']:<8} {r['model']:<32} {r['fit_s']:>8.3f} "
               f"{r['time_vs_ovr_linearsvc']:>9.2f} {r['time_vs_arm_none']:>10.2f} "
               f"{r['time_vs_arm_none_lbfgs']:>12.2f} "
               f"{r['micro_f1']:>9.4f} {r['f1_minus_ovr_linearsvc']:>+7.4f} "
