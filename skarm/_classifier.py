@@ -303,7 +303,7 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
         with the intercept unpenalised, for the penalties that decouple over labels (None,
         "l2") with a ridge term (finite ``C``); for "sae", the same SVMs solved inside
         proximal-gradient steps on the penalty. "auto": "dual-cd" for sparse X where it
-        applies (on bibtex 10-30x faster than L-BFGS for None, 4x for "sae", each to a
+        applies (on bibtex 10-30x faster than L-BFGS for None, 3-4x for "sae", each to a
         lower objective), finished by L-BFGS if the SVMs have not converged within
         ``max_iter`` sweeps; "lbfgs" otherwise (dual coordinate descent is the slower one on
         dense, low-dimensional data). All minimise the same objective.

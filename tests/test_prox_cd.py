@@ -77,7 +77,7 @@ def test_proximal_step_minimises_the_linearised_model(loss):
     objective = sae_objective(X_SPARSE, 0.1, loss)
     objective.smoothing = width = objective.smoothing_schedule()[-1]
     m, d = Y.shape[1], X.shape[1]
-    Z = _Point(objective, RNG.normal(scale=0.3, size=(m, d)), RNG.normal(size=m), grad=True)
+    Z = _Point(objective, RNG.normal(scale=0.3, size=(m, d)), RNG.normal(size=m))
     L = 0.05
     labels = [np.ascontiguousarray(2.0 * Y[:, k] - 1.0) for k in range(m)]
     kernel = (X_SPARSE, np.asarray(X_SPARSE.multiply(X_SPARSE).sum(axis=1)).ravel())

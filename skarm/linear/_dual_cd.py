@@ -28,6 +28,10 @@ centre moves, ``b_k += rho * sum_i a_i y_i``. At a fixed point ``sum_i a_i y_i =
 
 Stopping: LIBLINEAR's criterion (the spread of the dual's projected gradient at most
 ``tol``) or a relative duality gap at most ``tol``, either with ``|sum_i a_i y_i| <= tol``.
+
+The kernel also solves the steps of :mod:`skarm.linear._prox_cd`: SVMs whose margins carry
+a fixed per-instance offset (a ridge centred away from 0) and whose intercept has a
+proximal term with a fixed centre instead of the multipliers.
 """
 
 # Authors: The skarm developers
@@ -37,7 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-__all__ = ["minimize_dual_cd", "svm_weights"]
+__all__ = ["csr_rows", "minimize_dual_cd", "svm_weights"]
 
 # The intercept moves every sweep, so a variable shrunk out at an earlier intercept may be
 # free again: every _RECHECK sweeps all variables are swept, and the duality gap is checked.
@@ -204,6 +208,14 @@ def _solve_label(indptr, indices, data, sqnorm, y, offset, diag, upper, rho, cen
     return b + rho * s if fixed_centre else b, epochs, False
 
 
+def csr_rows(X):
+    """X as float64 CSR without duplicate entries, the one layout the kernel reads, and its
+    squared row norms."""
+    X = sp.csr_matrix(X, dtype=np.float64)
+    X.sum_duplicates()
+    return X, np.asarray(X.multiply(X).sum(axis=1)).ravel()
+
+
 def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, random_state):
     """Fit every label's SVM by dual coordinate descent.
 
@@ -231,10 +243,8 @@ def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, rando
     converged : bool
         Whether every label met the stopping rule.
     """
-    X = sp.csr_matrix(X, dtype=np.float64)
-    X.sum_duplicates()
+    X, sqnorm = csr_rows(X)
     indptr, indices, data = X.indptr, X.indices, X.data
-    sqnorm = np.asarray(X.multiply(X).sum(axis=1)).ravel()
     diag, upper = svm_weights(lam, loss_scale, loss, width)
     n_labels = Y.shape[1]
     seeds = random_state.randint(np.iinfo(np.int32).max, size=n_labels)

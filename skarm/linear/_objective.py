@@ -176,8 +176,12 @@ class Objective:
             grad_h = grad_h + pen_grad_h
         if pen_grad_W is not None:
             grad_W = grad_W + pen_grad_W
-        grad_W = grad_W + np.asarray(self.X.T @ grad_h).T
-        return value, grad_W, grad_h.sum(axis=0)
+        return (value, *self.through_scores(grad_h, grad_W))
+
+    def through_scores(self, grad_h, grad_W):
+        """Gradients (dW, db) of a term with derivative ``grad_h`` (n, m) in the scores
+        ``h = X W^T + b`` and direct part ``grad_W`` (m, d) at fixed scores."""
+        return grad_W + np.asarray(self.X.T @ grad_h).T, grad_h.sum(axis=0)
 
     def best_intercept(self):
         """The intercept that minimises the objective at ``W = 0``, and that minimum.

@@ -40,9 +40,8 @@ L-BFGS reaches 2.75).
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
-import scipy.sparse as sp
 
-from ._dual_cd import _solve_label, minimize_dual_cd, svm_weights
+from ._dual_cd import _solve_label, csr_rows, minimize_dual_cd, svm_weights
 
 __all__ = ["minimize_prox_cd"]
 
@@ -64,21 +63,18 @@ _STALL = 1e3
 
 
 class _Point:
-    """``F = S + P`` at ``(W, b)``, with ``P``'s gradient when asked for."""
+    """``F = S + P`` at ``(W, b)``, and the gradient of ``P``."""
 
-    def __init__(self, objective, W, b, *, grad):
+    def __init__(self, objective, W, b):
         self.W, self.b = W, b
         H = objective.scores(W, b)
         self.svm, self.dloss = objective.svm_terms(W, H)
         self.penalty, grad_h, grad_W = objective.penalty_terms(W, H)
         self.value = self.svm + self.penalty
-        if grad:
-            m = W.shape[0]
-            self.grad_W = np.zeros_like(W) if grad_W is None else grad_W
-            self.grad_b = np.zeros(m)
-            if grad_h is not None:
-                self.grad_W = self.grad_W + np.asarray(objective.X.T @ grad_h).T
-                self.grad_b = grad_h.sum(axis=0)
+        self.grad_W, self.grad_b = objective.through_scores(
+            np.zeros_like(H) if grad_h is None else grad_h,
+            np.zeros_like(W) if grad_W is None else grad_W,
+        )
 
 
 def minimize_prox_cd(objective, W0, b0, *, max_iter, tol, random_state):
@@ -109,10 +105,9 @@ def minimize_prox_cd(objective, W0, b0, *, max_iter, tol, random_state):
         Proximal steps taken.
     converged : bool
     """
-    X = sp.csr_matrix(objective.X, dtype=np.float64)
-    X.sum_duplicates()
+    X, sqnorm = csr_rows(objective.X)
     Y = objective.Y
-    n, m = Y.shape
+    m = Y.shape[1]
     objective.smoothing = width = objective.smoothing_schedule()[-1]
     lam, scale = objective.ridge, objective.loss_scale
     seeds = random_state.randint(np.iinfo(np.int32).max, size=m)
@@ -123,10 +118,10 @@ def minimize_prox_cd(objective, W0, b0, *, max_iter, tol, random_state):
         )
     else:
         W, b = W0.copy(), b0.copy()
-    current = _Point(objective, W, b, grad=True)
+    current = _Point(objective, W, b)
     L = _initial_step_size(objective, current)
     labels = [np.ascontiguousarray(Y[:, k], dtype=np.float64) for k in range(m)]
-    kernel = (X, np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    kernel = (X, sqnorm)
     previous = current
     t = 1.0
     converged = False
@@ -139,7 +134,7 @@ def minimize_prox_cd(objective, W0, b0, *, max_iter, tol, random_state):
         momentum = (t - 1.0) / t_next
         if momentum > 0:
             Z = _Point(objective, current.W + momentum * (current.W - previous.W),
-                       current.b + momentum * (current.b - previous.b), grad=True)
+                       current.b + momentum * (current.b - previous.b))
         else:
             Z = current
         trial, L = _backtracked_step(objective, kernel, labels, Z, L, seeds + n_iter, width,
@@ -174,7 +169,7 @@ def _initial_step_size(objective, point):
         return 1.0
     step = 1e-3 * max(1.0, np.sqrt(np.sum(point.W**2) + point.b @ point.b)) / norm
     probe = _Point(objective, point.W - step * point.grad_W, point.b - step * point.grad_b,
-                   grad=True)
+                   )
     change = np.sqrt(np.sum((probe.grad_W - point.grad_W) ** 2)
                      + np.sum((probe.grad_b - point.grad_b) ** 2))
     return max(0.1 * change / (step * norm), 1e-8)
@@ -187,7 +182,7 @@ def _backtracked_step(objective, kernel, labels, Z, L, seeds, width, inner):
     """
     for _ in range(_MAX_BACKTRACKS):
         W, b = _proximal_step(objective, kernel, labels, Z, L, seeds, width, inner)
-        trial = _Point(objective, W, b, grad=True)
+        trial = _Point(objective, W, b)
         dW, db = W - Z.W, b - Z.b
         model = (trial.svm + Z.penalty + np.sum(Z.grad_W * dW) + Z.grad_b @ db
                  + 0.5 * L * (np.sum(dW * dW) + db @ db))

@@ -88,30 +88,28 @@ def minimize(objective, W0, b0, *, max_iter, tol, solver="lbfgs", random_state=N
     # when OpenBLAS threads contend with other threads, and the products with X are cheap
     # next to the iteration count.
     with single_threaded_blas():
-        if solver == "dual-cd" and objective.decoupled_ridge() is None:
+        if solver != "dual-cd":
+            return _minimize_staged(objective, W0, b0, max_iter=max_iter, tol=tol)
+        lam = objective.decoupled_ridge()
+        if lam is None:  # the SAE penalty: proximal steps
             W, b, value, n_iter, converged = minimize_prox_cd(
                 objective, W0, b0, max_iter=max_iter, tol=tol, random_state=random_state
             )
-            if not converged and polish:
-                W, b, value, n_polish, converged = minimize_lbfgs(
-                    objective, W, b, max_iter=max_iter, tol=tol
-                )
-                n_iter += n_polish
-            return _no_worse_than_constant(objective, W, b, value, n_iter, converged, tol=tol)
-        if solver == "dual-cd":
+        else:
             objective.smoothing = objective.smoothing_schedule()[-1]
             W, b, n_iter, converged = minimize_dual_cd(
-                objective.X, objective.Y, lam=objective.decoupled_ridge(),
-                loss_scale=objective.loss_scale, loss=objective.loss,
-                width=objective.smoothing, max_iter=max_iter, tol=tol, random_state=random_state,
+                objective.X, objective.Y, lam=lam, loss_scale=objective.loss_scale,
+                loss=objective.loss, width=objective.smoothing, max_iter=max_iter, tol=tol,
+                random_state=random_state,
             )
-            if converged or not polish:
-                return W, b, n_iter, converged
-            W, b, _, n_polish, converged = minimize_lbfgs(
+        if not converged and polish:
+            W, b, value, n_polish, converged = minimize_lbfgs(
                 objective, W, b, max_iter=max_iter, tol=tol
             )
-            return W, b, n_iter + n_polish, converged
-        return _minimize_staged(objective, W0, b0, max_iter=max_iter, tol=tol)
+            n_iter += n_polish
+        if lam is not None:  # one SVM per label: convex, never worse than a constant model
+            return W, b, n_iter, converged
+        return _no_worse_than_constant(objective, W, b, value, n_iter, converged, tol=tol)
 
 
 def _minimize_staged(objective, W0, b0, *, max_iter, tol):
