@@ -306,29 +306,8 @@ def test_deep_decision_errors():
     with pytest.raises(ValueError, match="X has 4 features, but estimator is expecting 3"):
         decision.check_X(np.ones((2, 4)))
     no_linear = DeepDecision(torch.nn.Identity(), n_features=2, n_labels=2)
-    with pytest.raises(TypeError, match="no torch.nn.Linear layer with 2 outputs"):
+    with pytest.raises(ValueError, match="no torch.nn.Linear layer with 2 outputs"):
         no_linear.coef
-
-
-@pytest.mark.parametrize("penalty", ["primal", "l2", "nuclear"])
-def test_standalone_net_rejects_a_last_linear_layer_that_is_not_the_label_head(penalty):
-    # The last-layer penalties act on the label head; a module ending in another Linear
-    # (here one with 4 outputs, then a fixed projection to the 2 labels) is rejected.
-    module = torch.nn.Sequential(torch.nn.Linear(3, 4), _FixedProjection(4, 2))
-    net = ARMNet(module, penalty=penalty, alpha=0.1, max_epochs=1, verbose=0)
-    X = np.random.RandomState(0).randn(8, 3).astype(np.float32)
-    Y = (X[:, :2] > 0).astype(np.float32)
-    with pytest.raises(TypeError, match="no torch.nn.Linear layer with 2 outputs"):
-        net.fit(X, Y)
-
-
-class _FixedProjection(_Module):
-    def __init__(self, n_in, n_out):
-        super().__init__()
-        self.register_buffer("P", torch.ones(n_in, n_out))
-
-    def forward(self, x):
-        return x @ self.P
 
 
 def test_metrics_and_attacks_same_numbers_on_same_weights(data):
@@ -516,6 +495,13 @@ def test_module_errors(data):
             ARMClassifier(penalty=penalty, module=_PairSum, **FAST).fit(X, Y)
     # The input-gradient penalties need no linear layer.
     ARMClassifier(penalty="sae", module=_PairSum, **FAST).fit(X, Y)
+    # A standalone net checks the same: the last Linear of _PairSum has 2 * n_labels outputs.
+    for penalty in ("primal", "l2", "nuclear"):
+        net = ARMNet(_PairSum, module__n_features=3, module__n_labels=2, penalty=penalty,
+                     alpha=0.1, max_epochs=1, verbose=0)
+        X3 = np.random.RandomState(0).randn(8, 3).astype(np.float32)
+        with pytest.raises(ValueError, match="no torch.nn.Linear layer with 2 outputs"):
+            net.fit(X3, (X3[:, :2] > 0).astype(np.float32))
     with pytest.raises(ValueError, match="'module' parameter"):
         ARMClassifier(module="mlp", **FAST).fit(X, Y)
 

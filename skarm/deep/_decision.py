@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..utils._validation import check_model_input
-from ._modules import last_linear_layer, parameter_dtype
+from ._modules import label_head, parameter_dtype, to_numpy
 from ._penalties import input_jacobian
 
 __all__ = ["DeepDecision"]
@@ -84,19 +84,13 @@ class DeepDecision:
 
     # ------------------------------------------------------------------ last layer
     def _last_layer(self):
-        layer = last_linear_layer(self.module, self.n_labels)
-        if layer is None:
-            raise TypeError(
-                f"The module of {self.name} has no torch.nn.Linear layer with "
-                f"{self.n_labels} outputs, so it has no last-layer label weights W "
-                "(needed by alignment_score and by the primal, l2 and nuclear penalties)."
-            )
-        return layer
+        return label_head(self.module, self.n_labels,
+                          needed_by=f"The label weights W of {self.name} (alignment_score)")
 
     @property
     def coef(self):
         """Weight ``W`` of the last linear layer, as float64 (see Attributes)."""
-        return self._last_layer().weight.detach().to("cpu", torch.float64).numpy()
+        return to_numpy(self._last_layer().weight)
 
     @property
     def intercept(self):
@@ -104,7 +98,7 @@ class DeepDecision:
         layer = self._last_layer()
         if layer.bias is None:
             return np.zeros(self.n_labels)
-        return layer.bias.detach().to("cpu", torch.float64).numpy()
+        return to_numpy(layer.bias)
 
     # ------------------------------------------------------------------ data
     def check_X(self, X):
@@ -124,10 +118,6 @@ class DeepDecision:
 
     def _tensor(self, X):
         return torch.as_tensor(np.asarray(X), device=self.device).to(self.dtype)
-
-    @staticmethod
-    def _numpy(tensor):
-        return tensor.detach().to("cpu", torch.float64).numpy()
 
     def _rows(self, n_per_row):
         """Instances per batch so that a batch holds about ``_JACOBIAN_BUDGET`` floats."""
@@ -151,7 +141,7 @@ class DeepDecision:
         with torch.no_grad():
             for start in range(0, X.shape[0], self.batch_size):
                 stop = start + self.batch_size
-                out[start:stop] = self._numpy(self.module(self._tensor(X[start:stop])))
+                out[start:stop] = to_numpy(self.module(self._tensor(X[start:stop])))
         return out
 
     # ------------------------------------------------------------------ gradients
@@ -202,7 +192,7 @@ class DeepDecision:
         """
         out = np.empty((X.shape[0], self.n_labels, self.n_features))
         for start, stop, J in self._jacobian_batches(X):
-            out[start:stop] = self._numpy(J)
+            out[start:stop] = to_numpy(J)
         return out
 
     def gradient_gram(self, X):
@@ -224,7 +214,7 @@ class DeepDecision:
         out = np.empty((X.shape[0], self.n_labels, self.n_labels))
         for start, stop, J in self._jacobian_batches(X):
             J = J.to(torch.float64)
-            out[start:stop] = self._numpy(J @ J.transpose(1, 2))
+            out[start:stop] = to_numpy(J @ J.transpose(1, 2))
         return out
 
     def __repr__(self):

@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from skorch.dataset import ValidSplit
 
 from ._decision import DeepDecision
-from ._modules import MLP, last_linear_layer, parameter_dtype
+from ._modules import MLP, label_head, parameter_dtype
 from ._net import ARMNet
 from ._penalties import LAST_LAYER_PENALTIES
 
@@ -124,12 +124,8 @@ def _check_module(net, X, n_labels, penalty):
             f"The module must map X of shape (n_samples, n_features) to logits of shape "
             f"(n_samples, {n_labels}) (one per label of y); on X[:2] it returned {shape}."
         )
-    if penalty in LAST_LAYER_PENALTIES and last_linear_layer(module, n_labels) is None:
-        raise ValueError(
-            f'penalty="{penalty}" acts on the last linear layer h(x) = W Rep(x) + b, but the '
-            f"module {type(module).__name__} has no torch.nn.Linear layer with {n_labels} "
-            "outputs."
-        )
+    if penalty in LAST_LAYER_PENALTIES:
+        label_head(module, n_labels, needed_by=f'penalty="{penalty}"')
 
 
 def fit_net(estimator, X, Y, penalty):

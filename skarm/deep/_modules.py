@@ -100,6 +100,25 @@ def last_linear_layer(module, n_labels=None):
     return found
 
 
+def label_head(module, n_labels, *, needed_by):
+    """The module's label head (:func:`last_linear_layer` with ``n_labels`` outputs), or a
+    ValueError that says ``needed_by`` needs one."""
+    layer = last_linear_layer(module, n_labels)
+    if layer is None:
+        outputs = "" if n_labels is None else f" with {n_labels} outputs"
+        raise ValueError(
+            f"{needed_by} acts on the last linear layer h(x) = W Rep(x) + b, but the module "
+            f"{type(module).__name__} has no torch.nn.Linear layer{outputs} (one per label) "
+            "at its end."
+        )
+    return layer
+
+
+def to_numpy(tensor):
+    """A tensor as a float64 numpy array on the CPU, detached from the graph."""
+    return tensor.detach().to("cpu", torch.float64).numpy()
+
+
 def parameter_dtype(module):
     """Floating dtype of the module's parameters (float32 when it has none)."""
     for param in module.parameters():

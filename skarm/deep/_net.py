@@ -26,7 +26,7 @@ from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from ._modules import last_linear_layer
+from ._modules import label_head
 from ._penalties import INPUT_GRADIENT_PENALTIES, LAST_LAYER_PENALTIES, arm_penalty
 
 __all__ = ["ARMNet"]
@@ -155,14 +155,7 @@ class ARMNet(NeuralNet):
             The W of ``h(x) = W Rep(x) + b``, the matrix the "primal", "l2" and "nuclear"
             penalties act on.
         """
-        layer = last_linear_layer(self.module_, n_labels)
-        if layer is None:
-            outputs = "" if n_labels is None else f" with {n_labels} outputs (one per label)"
-            raise TypeError(
-                f'penalty="{self.penalty}" acts on the last linear layer, but the module '
-                f"{type(self.module_).__name__} has no torch.nn.Linear layer{outputs} last."
-            )
-        return layer.weight
+        return label_head(self.module_, n_labels, needed_by=f'penalty="{self.penalty}"').weight
 
     # ------------------------------------------------------------------ loss
     def get_loss(self, y_pred, y_true, X=None, training=False):

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from .._greedy import greedy_subset_norm
+from ._modules import to_numpy
 
 __all__ = [
     "INPUT_GRADIENT_PENALTIES",
@@ -164,10 +165,7 @@ def input_jacobian(logits, X, *, create_graph=False, batched=True):
 
 def _greedy_selection(gram, weights):
     """Greedy label sets (bool tensor on the weights' device) and scores (numpy)."""
-    scores, selected = greedy_subset_norm(
-        gram.detach().to("cpu", torch.float64).numpy(),
-        weights.detach().to("cpu", torch.float64).numpy(),
-    )
+    scores, selected = greedy_subset_norm(to_numpy(gram), to_numpy(weights))
     return torch.as_tensor(selected, device=weights.device), scores
 
 
