@@ -61,23 +61,21 @@ __all__ = ["GASEAttack"]
 # ---------------------------------------------------------------------------------------
 
 
-def _linearise(decision, X, R, S, tau, eps, H=None, J=None):
-    """Linearise the model at ``X + R``: scores, Jacobians and the normalised QP data.
+def _linearise(decision, X, R, S, tau, eps, H, J=None):
+    """Linearise the model at ``X + R``, where its scores are ``H``: Jacobians and the
+    normalised QP data.
 
-    ``H`` and ``J``, the scores and Jacobians at ``X + R`` when already known, are not
-    evaluated again (for a torch model each Jacobian row is a backward pass).
+    ``J``, the Jacobians at ``X + R`` when already known, is not evaluated again (for a
+    torch model each Jacobian row is a backward pass).
     """
-    Xt = X + R
-    if H is None:
-        H = decision.decision_function(Xt)
     if J is None:
-        J = decision.input_gradients(Xt)
+        J = decision.input_gradients(X + R)
     G = np.matmul(J, np.swapaxes(J, 1, 2))
     Kt, norms, valid = normalised_gram(G)
     # Margins of the linearised model h(x + r') ~ h(x_t) + J (r' - r_t), for the total r'.
     base = H - np.einsum("bjd,bd->bj", J, R)
     Mt = normalised_margins(S * base - tau, norms, valid, eps)
-    return H, J, Kt, norms, valid, Mt
+    return J, Kt, norms, valid, Mt
 
 
 def _step(J, nus, norms, valid, S, eps):
@@ -85,10 +83,10 @@ def _step(J, nus, norms, valid, S, eps):
     return -np.einsum("bj,bjd->bd", gradient_coefficients(nus, norms, valid, S, eps), J)
 
 
-def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter, H0=None, J0=None):
+def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter, H0, J0):
     """Iterate the linearised QP for the label sets ``sets`` from the perturbations R.
 
-    ``H0`` and ``J0`` are the scores and Jacobians at the start ``X + R``, when known.
+    ``H0`` and ``J0`` are the scores and Jacobians at the start ``X + R``.
     Returns whether each attack succeeded (every label of its set flipped on the model with
     ``||r|| <= eps``), the perturbations, the scores at ``X + r`` and the last multipliers.
     """
@@ -102,7 +100,7 @@ def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter, H0=None, J0=None)
         rows = np.flatnonzero(~done)
         if rows.size == 0:
             break
-        if it == 0 and H0 is not None:
+        if it == 0:
             H = H0
         else:
             H = decision.decision_function(X[rows] + R[rows])
@@ -116,9 +114,8 @@ def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter, H0=None, J0=None)
             rows, H = rows[~hit], H[~hit]
             if rows.size == 0 or it == max_iter:
                 break
-        _, J, Kt, norms, valid, Mt = _linearise(
-            decision, X[rows], R[rows], S[rows], tau[rows], eps, H,
-            J0 if it == 0 and J0 is not None else None,
+        J, Kt, norms, valid, Mt = _linearise(
+            decision, X[rows], R[rows], S[rows], tau[rows], eps, H, J0 if it == 0 else None
         )
         costs = np.empty(rows.size)
         step_nus = np.empty((rows.size, S.shape[1]))
@@ -134,7 +131,8 @@ def _inner_attack(decision, X, R, sets, S, tau, eps, max_iter, H0=None, J0=None)
 
 
 def _expand_generic(
-    decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, H, nu_prev, rows, J=None
+    decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, H, nu_prev, start_rows,
+    J=None,
 ):
     """The greedy rounds of ALGORITHMS.md 7.4 on the instances ``rows``, batched.
 
@@ -144,14 +142,15 @@ def _expand_generic(
     """
     n, m = inT.shape
     active = np.zeros(n, dtype=bool)
-    active[rows] = True
+    active[start_rows] = True
     dead = np.zeros((n, m), dtype=bool)  # labels whose attack failed: costs only grow
     for _ in range(m):
         rows = np.flatnonzero(active & ~inT.all(axis=1))
         if rows.size == 0:
             break
-        H_r, J_r, Kt, norms, valid, Mt = _linearise(
-            decision, X[rows], R[rows], S[rows], tau[rows], eps, H[rows],
+        H_r = H[rows]
+        J_r, Kt, norms, valid, Mt = _linearise(
+            decision, X[rows], R[rows], S[rows], tau[rows], eps, H_r,
             None if J is None else J[rows],
         )
         J = None  # the perturbations move from here on
@@ -256,20 +255,16 @@ def _gase_generic(decision, X, scores, S, tau, flipped0, eps, exact, n_retry, ma
             H0=scores[rows],
             J0=J0[rows],
         )
-        inT_b = inT.copy()
-        R_b = R.copy()
-        H_b = H.copy()
-        nu_b = nu_prev.copy()
+        # The second start, on the seeded instances only.
         seeded = rows[ok]
-        inT_b[seeded] = sets[ok] | (S[seeded] * H_seed[ok] <= tau[seeded])
-        R_b[seeded] = R_seed[ok]
-        H_b[seeded] = H_seed[ok]
-        nu_b[seeded] = nus_seed[ok]
+        inT_b = sets[ok] | (S[seeded] * H_seed[ok] <= tau[seeded])
+        R_b = R_seed[ok]
         _expand_generic(
-            decision, X, S, tau, eps, exact, n_retry, max_iter, inT_b, R_b, H_b, nu_b, seeded
+            decision, X[seeded], S[seeded], tau[seeded], eps, exact, n_retry, max_iter, inT_b,
+            R_b, H_seed[ok], nus_seed[ok], np.arange(seeded.size),
         )
-        better = seeded[inT_b[seeded].sum(axis=1) > inT[seeded].sum(axis=1)]
-        inT[better], R[better] = inT_b[better], R_b[better]
+        better = inT_b.sum(axis=1) > inT[seeded].sum(axis=1)
+        inT[seeded[better]], R[seeded[better]] = inT_b[better], R_b[better]
     # Safeguard: never fewer labels than the best single-label attack.
     better = (single >= 0) & (single_hits.sum(axis=1) > inT.sum(axis=1))
     inT[better], R[better] = single_hits[better], R_single[better]
