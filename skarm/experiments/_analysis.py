@@ -15,6 +15,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from ._protocol import METHODS, REGULARISERS
+from ._protocol import budget_key as _key
 
 __all__ = [
     "analyse_dataset",
@@ -30,10 +31,6 @@ CLEAN_TOLERANCE = 0.02
 
 def _cell(cells, method, alpha):
     return cells[("none", 0.0)] if alpha == 0 else cells[(method, float(alpha))]
-
-
-def _key(fraction):
-    return f"{fraction:g}"
 
 
 def spearman(a, b):

@@ -28,7 +28,7 @@ from sklearn.metrics import f1_score
 
 from .._version import __version__
 from ..utils._io import atomic_write
-from ._protocol import PROTOCOL_VERSION, budgets, make_estimator, median_row_norm
+from ._protocol import PROTOCOL_VERSION, budget_key, budgets, make_estimator, median_row_norm
 
 __all__ = ["CellStore", "cell_config", "cell_key", "compute_cell", "to_json"]
 
@@ -223,13 +223,14 @@ def compute_cell(data, split, method, alpha, protocol):
     X_att, Y_att = split.X_test[:n_att], split.Y_test[:n_att]
 
     # The validation split only serves the choice of alpha: attacked at eps_select alone.
-    select = f"{protocol.eps_select:g}"
+    select = budget_key(protocol.eps_select)
     val = {"clean": _f1(split.Y_val, model.predict(split.X_val)), "gase": {}}
     gase = GASEAttack(model, eps=eps[select], reference="label")
     val["gase"][select], _ = _attack_metrics(gase, X_val, Y_val)
+    P_test = model.predict(split.X_test)  # X_att is its first n_att rows
     test = {
-        "clean": _f1(split.Y_test, model.predict(split.X_test)),
-        "clean_attacked": _f1(Y_att, model.predict(X_att)),
+        "clean": _f1(split.Y_test, P_test),
+        "clean_attacked": _f1(Y_att, P_test[:n_att]),
         "gase": {},
         "pgd": {},
     }

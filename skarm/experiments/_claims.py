@@ -12,7 +12,7 @@ states its rule), or "no".
 import numpy as np
 
 from ._analysis import CLEAN_TOLERANCE, spearman
-from ._protocol import METHODS, PAPER_NAMES, REGULARISERS
+from ._protocol import METHODS, PAPER_NAMES, REGULARISERS, budget_key
 from ._tables import _table
 
 __all__ = ["check_claims", "render_claims"]
@@ -99,7 +99,7 @@ def _dataset_claims(result):
     if t3:
         sel = t3["adversarial"]
         for i, fraction in enumerate(t3["eps_fractions"]):
-            key = f"{fraction:g}"
+            key = budget_key(fraction)
             micro = {m: sel[m]["gase"][key]["micro"] for m in METHODS}
             better = sum(micro[m] > micro["none"] + _TIE for m in REGULARISERS)
             out[f"t3_beat_{i}"] = (

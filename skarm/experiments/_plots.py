@@ -9,7 +9,7 @@ Pareto fronts of all methods, one plot per Table 3 budget.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._analysis import CLEAN_TOLERANCE
-from ._protocol import PAPER_NAMES, REGULARISERS
+from ._protocol import PAPER_NAMES, REGULARISERS, budget_key
 from ._tables import format_alpha
 
 __all__ = ["plot_dataset"]
@@ -69,7 +69,7 @@ def plot_f1_vs_lambda(name, result, path):
 def plot_sae_vs_ca(name, result, path):
     """Mean and median SAE against GASE C_a across the nuclear-norm grid (Table 2)."""
     points = result["grid"]["nuclear"]
-    key = f"{result['table2']['eps_fraction']:g}"
+    key = budget_key(result["table2"]["eps_fraction"])
     fig = _figure(4.5, 3.5)
     ax = fig.subplots()
     ca = [p["C_a"][key] for p in points]

@@ -38,6 +38,7 @@ __all__ = [
     "REGULARISERS",
     "Protocol",
     "ReproduceError",
+    "budget_key",
     "budgets",
     "default_protocol",
     "load_dataset",
@@ -362,6 +363,11 @@ def median_row_norm(X):
     return float(np.median(np.linalg.norm(X, axis=1)))
 
 
+def budget_key(fraction):
+    """The key of the budget ``fraction`` (of the median row norm) in the results: ``"0.05"``."""
+    return f"{fraction:g}"
+
+
 def budgets(X_train, fractions):
     """Compute L2 budgets ``eps = fraction * median_row_norm(X_train)``.
 
@@ -389,7 +395,7 @@ def budgets(X_train, fractions):
     {'0.05': 0.375, '0.2': 1.5}
     """
     scale = median_row_norm(X_train)
-    return {f"{f:g}": float(f * scale) for f in fractions}
+    return {budget_key(f): float(f * scale) for f in fractions}
 
 
 def split_standardise(X, Y, *, fractions=(0.5, 0.3, 0.2), random_state=0):

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._analysis import CLEAN_TOLERANCE
-from ._protocol import METHODS, PAPER_NAMES
+from ._protocol import METHODS, PAPER_NAMES, budget_key
 
 __all__ = ["format_alpha", "render_dataset", "render_header"]
 
@@ -134,16 +134,16 @@ def _render_table3(t3, rule):
         ["macro-F1 clean", *[_f(sel[m]["clean_macro"]) for m in methods]],
     ]
     for fraction, eps in zip(t3["eps_fractions"], t3["eps"], strict=True):
-        key = f"{fraction:g}"
+        key = budget_key(fraction)
         label = _eps_label(fraction, eps)
         rows.append([f"{label} micro", *[_f(sel[m]["gase"][key]["micro"]) for m in methods]])
         rows.append([f"{label} macro", *[_f(sel[m]["gase"][key]["macro"]) for m in methods]])
     for fraction in t3["eps_fractions"]:
-        key = f"{fraction:g}"
+        key = budget_key(fraction)
         rows.append([f"eps={fraction:g} micro, PGD",
                      *[_f(sel[m]["pgd"][key]["micro"]) for m in methods]])
     for fraction in t3["eps_fractions"]:
-        key = f"{fraction:g}"
+        key = budget_key(fraction)
         rows.append([f"eps={fraction:g} C_a (GASE / PGD)",
                      *[f"{sel[m]['gase'][key]['C_a']:.2f} / {sel[m]['pgd'][key]['C_a']:.2f}"
                        for m in methods]])
