@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import StandardScaler
 
 from skarm.datasets import load_mulan
+from skarm.utils._validation import to_dense
 
 
 def best_time(func, repeats):
@@ -32,10 +33,6 @@ def standardise_pair(X_train, X_test):
     """Scale both splits by a :class:`~sklearn.preprocessing.StandardScaler` fitted on train."""
     scaler = StandardScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test)
-
-
-def _dense(a):
-    return a.toarray() if sp.issparse(a) else np.asarray(a)
 
 
 def load_split(name, data_home, *, standardise, densify=False):
@@ -56,8 +53,8 @@ def load_split(name, data_home, *, standardise, densify=False):
     X_train, Y_train = load_mulan(name, subset="train", data_home=data_home, return_X_y=True)
     X_test, Y_test = load_mulan(name, subset="test", data_home=data_home, return_X_y=True)
     if densify:
-        X_train, X_test = _dense(X_train).astype(float), _dense(X_test).astype(float)
-        Y_train, Y_test = _dense(Y_train).astype(int), _dense(Y_test).astype(int)
+        X_train, X_test = to_dense(X_train).astype(float), to_dense(X_test).astype(float)
+        Y_train, Y_test = to_dense(Y_train).astype(int), to_dense(Y_test).astype(int)
     if standardise and not sp.issparse(X_train):
         X_train, X_test = standardise_pair(X_train, X_test)
     return X_train, Y_train, X_test, Y_test
