@@ -539,9 +539,7 @@ def test_generic_gase_evaluates_each_point_once():
             calls.append(X.copy())
             return super().input_gradients(X)
 
-    model = ovr()
-    W = np.vstack([e.coef_ for e in model.estimators_])
-    b = np.array([e.intercept_[0] for e in model.estimators_])
-    GASEAttack(Counting(W, b), eps=1.0).attack(X, Y)
+    decision = as_decision(ovr())
+    GASEAttack(Counting(decision.coef, decision.intercept), eps=1.0).attack(X, Y)
     points = np.vstack(calls)
     assert np.unique(points.round(12), axis=0).shape[0] == points.shape[0]

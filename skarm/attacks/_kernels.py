@@ -479,6 +479,16 @@ def _add_free_labels(Kt, s, mt, nu, inT, qnu):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _count(flags):  # pragma: no cover - compiled
+    """Number of True entries of a boolean vector (the size of a label set)."""
+    count = 0
+    for l in range(flags.shape[0]):
+        if flags[l]:
+            count += 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _reachable(inT, alive):  # pragma: no cover - compiled
     """Most labels the greedy can still end with: those in T and the live candidates.
 
@@ -612,10 +622,7 @@ def gase_linear_kernel(
             inT[l] = T0[b, l]
             nu[l] = 0.0
         _expand(Kt, valid, s, mt, inT, nu, 0.0, exact, n_retry, -1, work)
-        count = 0
-        for l in range(m):
-            if inT[l]:
-                count += 1
+        count = _count(inT)
         j, single_count = _best_single_label(Kt, valid, s, mt, single)
         # No set can hold more than the labels already flipped plus those whose own cost
         # fits the budget; when the greedy reached that, a second start cannot do better.
@@ -640,10 +647,7 @@ def gase_linear_kernel(
                 # Only a strictly larger set replaces the first one: the second start
                 # stops once it cannot end above ``count`` labels.
                 _expand(Kt, valid, s, mt, inT_b, nu_b, cost, exact, n_retry, count, work)
-                count_b = 0
-                for l in range(m):
-                    if inT_b[l]:
-                        count_b += 1
+                count_b = _count(inT_b)
                 if count_b > count:
                     count = count_b
                     for l in range(m):
