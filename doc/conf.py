@@ -7,7 +7,6 @@ as CI does: the gallery pages are rendered from their sources without running th
 import importlib
 import inspect
 import os
-import sys
 import warnings
 
 import skarm
@@ -100,5 +99,3 @@ html_theme_options = {
 }
 html_static_path = []
 html_show_sourcelink = False
-
-sys.path.insert(0, os.path.abspath("."))
