@@ -23,7 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted
 
 from ._decision import LinearDecision
-from .linear._objective import LOSSES, PENALTIES, Objective
+from .linear._objective import LOSSES, MARGIN_WEIGHTINGS, PENALTIES, Objective
 from .linear._solvers import SOLVERS, minimize, select_solver
 from .utils._sklearn_compat import (
     HasMethods,
@@ -40,6 +40,11 @@ _CONVERGENCE_MSG = (
     "{name} did not converge after {n_iter} iteration(s) (max_iter={max_iter}). "
     "Increase max_iter, standardise the features, or lower alpha."
 )
+
+# adversarial_method values; "auto" resolves per backend (_BaseARMClassifier._adversarial).
+ADVERSARIAL_METHODS = ("auto", "per-label", "gase", "pgd")
+_LINEAR_ADVERSARIAL = ("per-label", "gase")
+_TORCH_ADVERSARIAL = ("pgd",)
 
 _SUPPORTED_TARGETS = ("binary", "multiclass", "multilabel-indicator")
 
@@ -78,6 +83,10 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="right")],
         "margin_floor": [Interval(Real, 0, None, closed="neither")],
+        "margin_weighting": [StrOptions(set(MARGIN_WEIGHTINGS))],
+        "adversarial_eps": [Interval(Real, 0, None, closed="left")],
+        "adversarial_method": [StrOptions(set(ADVERSARIAL_METHODS))],
+        "adversarial_steps": [Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions(set(LOSSES))],
         "loss_reduction": [StrOptions({"sum", "mean"})],
         "backend": [StrOptions({"linear", "torch"})],
@@ -181,6 +190,27 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         self.intercept_ = intercept
         return self
 
+    def _adversarial(self):
+        """``(method, eps)`` of adversarial training, ``(None, 0.0)`` when it is off.
+
+        "auto" is "per-label" for the linear backend and "pgd" for the torch one; a method
+        of the other backend raises ValueError.
+        """
+        eps = float(self.adversarial_eps)
+        if eps == 0.0:
+            return None, 0.0
+        method = self.adversarial_method
+        supported = _TORCH_ADVERSARIAL if self.backend == "torch" else _LINEAR_ADVERSARIAL
+        if method == "auto":
+            method = supported[0]
+        if method not in supported:
+            raise ValueError(
+                f"adversarial_method={method!r} is not available with backend="
+                f"{self.backend!r}; it supports {', '.join(map(repr, supported))} (or "
+                "'auto')."
+            )
+        return method, eps
+
     def _deep_backend_requested(self):
         """The deep fitting module if ``backend="torch"`` (imported now), else None."""
         return _deep_backend() if self.backend == "torch" else None
@@ -189,9 +219,12 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         return hasattr(self, "net_")
 
     def _fit_linear(self, X, Y_signed):
+        method, eps = self._adversarial()
         objective = Objective(
             X, Y_signed, penalty=self._penalty(), alpha=self.alpha, C=self.C,
             margin_floor=self.margin_floor, loss=self.loss, loss_reduction=self.loss_reduction,
+            margin_weighting=self.margin_weighting,
+            adversarial_eps=eps if method == "per-label" else 0.0,
         )
         solver = select_solver(self.solver, objective, sparse=sp.issparse(X))
         W0 = np.zeros((Y_signed.shape[1], X.shape[1]))
@@ -277,6 +310,32 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
     margin_floor : float, default=0.01
         The paper's alpha in Eq. 13-16: a label's weight ``1 / max(exp(y_j h_j), alpha)``
         is capped at ``1 / margin_floor``. Used by the "sae" and "single" penalties.
+
+    margin_weighting : {"floor", "soft"}, default="floor"
+        How the "sae" and "single" penalties weight a label by its margin ``t = y_j h_j``:
+        "floor" is the paper's ``1 / max(exp(t), margin_floor)`` (Eq. 13, weights up to
+        ``1 / margin_floor``, 100 by default); "soft" is the authors' released code's
+        ``1 / log(exp(margin_floor) + exp(exp(t)))``, smooth and capped near
+        ``1 / log(1 + exp(margin_floor))`` (1.43 by default). Both decay as ``exp(-t)``
+        for large margins. See :ref:`the user guide <sources>`.
+
+    adversarial_eps : float, default=0.0
+        L2 budget of adversarial training (0 turns it off): the loss is taken at the worst
+        perturbation of norm at most ``adversarial_eps`` of each training instance, found
+        by ``adversarial_method``. Combines with every penalty. Give it in the units of X
+        (for example a fraction of :func:`~skarm.experiments.median_row_norm`).
+
+    adversarial_method : {"auto", "per-label", "gase", "pgd"}, default="auto"
+        How adversarial training finds the perturbations. "per-label" (linear backend):
+        the exact worst case of every label alone, ``loss(y_j h_j(x) - eps ||w_j||)``,
+        convex and certified for each label; "gase" (linear backend): the multi-label
+        min-max, training rows attacked by :class:`~skarm.attacks.GASEAttack` against the
+        current model, ``adversarial_steps`` rounds of attack and refit; "pgd" (torch
+        backend): ``adversarial_steps`` steps of L2 PGD per minibatch inside the training
+        step. "auto" is "per-label" for the linear backend and "pgd" for the torch one.
+
+    adversarial_steps : int, default=10
+        PGD steps per minibatch ("pgd"), or rounds of attack and refit ("gase").
 
     loss : {"hinge", "squared_hinge"}, default="hinge"
         Per-label loss of the linear backend. The hinge is minimised through its Huber
@@ -484,6 +543,10 @@ class ARMClassifier(_BaseARMClassifier):
         *,
         C=1.0,
         margin_floor=0.01,
+        margin_weighting="floor",
+        adversarial_eps=0.0,
+        adversarial_method="auto",
+        adversarial_steps=10,
         loss="hinge",
         loss_reduction="sum",
         backend="linear",
@@ -506,6 +569,10 @@ class ARMClassifier(_BaseARMClassifier):
         self.alpha = alpha
         self.C = C
         self.margin_floor = margin_floor
+        self.margin_weighting = margin_weighting
+        self.adversarial_eps = adversarial_eps
+        self.adversarial_method = adversarial_method
+        self.adversarial_steps = adversarial_steps
         self.loss = loss
         self.loss_reduction = loss_reduction
         self.backend = backend
@@ -542,6 +609,10 @@ class _PresetARMClassifier(_BaseARMClassifier):
         *,
         C=1.0,
         margin_floor=0.01,
+        margin_weighting="floor",
+        adversarial_eps=0.0,
+        adversarial_method="auto",
+        adversarial_steps=10,
         loss="hinge",
         loss_reduction="sum",
         backend="linear",
@@ -563,6 +634,10 @@ class _PresetARMClassifier(_BaseARMClassifier):
         self.alpha = alpha
         self.C = C
         self.margin_floor = margin_floor
+        self.margin_weighting = margin_weighting
+        self.adversarial_eps = adversarial_eps
+        self.adversarial_method = adversarial_method
+        self.adversarial_steps = adversarial_steps
         self.loss = loss
         self.loss_reduction = loss_reduction
         self.backend = backend

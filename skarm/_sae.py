@@ -5,7 +5,8 @@ only the weights ``c_j`` differ between the metric and the training penalty:
 
 * metric (Eq. 12): ``c_j = -1 / h_j(x)``; with ``reference="label"`` (y given) only labels
   with ``y_j h_j(x) > 0`` count (ALGORITHMS.md 2.1);
-* ARM-SAE penalty (Eq. 13-14): ``c_j = -y_j / max(exp(y_j h_j(x)), alpha)``.
+* ARM-SAE penalty (Eq. 13-14): ``c_j = -y_j / max(exp(y_j h_j(x)), alpha)`` (or the
+  authors' code's soft cap, :func:`arm_sae_label_weights`).
 
 Either way the search is :func:`skarm._greedy.greedy_subset_norm` on ``diag(c) K diag(c)``.
 """
@@ -17,7 +18,7 @@ import numpy as np
 
 from ._greedy import greedy_subset_norm
 
-__all__ = ["arm_sae_label_weights", "sae_label_weights", "soft_attackability_values"]
+__all__ = ["MARGIN_WEIGHTINGS", "arm_sae_label_weights", "sae_label_weights", "soft_attackability_values"]
 
 # |h_j(x)| below this is clamped (sign kept, 0 counted as negative) before 1/h_j is taken.
 DEFAULT_DELTA = 1e-8
@@ -56,8 +57,20 @@ def sae_label_weights(scores, y=None, *, delta=DEFAULT_DELTA):
     return weights, int(near.sum())
 
 
-def arm_sae_label_weights(scores, y_signed, margin_floor):
-    """Signed weights ``-y_j / max(exp(y_j h_j), alpha)`` of the ARM-SAE vectors (Eq. 13-14).
+MARGIN_WEIGHTINGS = ("floor", "soft")
+
+
+def arm_sae_label_weights(scores, y_signed, margin_floor, weighting="floor"):
+    """Signed weights ``-y_j c_j`` of the ARM-SAE vectors (Eq. 13-14) and their slope in h.
+
+    ``c_j`` is a decreasing function of the margin ``t = y_j h_j``:
+
+    * "floor" (the paper, Eq. 13): ``c = 1 / max(exp(t), margin_floor)``, capped at
+      ``1 / margin_floor``, with slope 0 where the cap is active;
+    * "soft" (the authors' released code): ``c = 1 / log(exp(margin_floor) + exp(exp(t)))``,
+      smooth, capped near ``1 / log(1 + exp(margin_floor))`` (1.43 for 0.01).
+
+    Both are ``~exp(-t)`` for large margins.
 
     Parameters
     ----------
@@ -66,19 +79,32 @@ def arm_sae_label_weights(scores, y_signed, margin_floor):
     y_signed : ndarray of shape (n_samples, n_labels)
         Labels in {-1, +1}.
     margin_floor : float
-        The paper's alpha: the weight is capped at ``1 / margin_floor``.
+        The paper's alpha.
+    weighting : {"floor", "soft"}, default="floor"
 
     Returns
     -------
     weights : ndarray of shape (n_samples, n_labels)
-        ``-y_j c_j`` with ``c_j = min(exp(-y_j h_j), 1 / margin_floor)``.
-    capped : ndarray of bool, shape (n_samples, n_labels)
-        Where the cap is active (``y_j h_j < ln(margin_floor)``): zero derivative in h.
+        ``-y_j c_j``.
+    slope : ndarray of shape (n_samples, n_labels)
+        ``d weights / d h_j = -dc/dt`` (``c`` itself for "floor" below the cap, 0 where
+        the cap is active).
     """
     margins = y_signed * scores
-    capped = margins < np.log(margin_floor)
-    c = np.where(capped, 1.0 / margin_floor, np.exp(-np.maximum(margins, np.log(margin_floor))))
-    return -y_signed * c, capped
+    if weighting == "floor":
+        capped = margins < np.log(margin_floor)
+        c = np.where(capped, 1.0 / margin_floor,
+                     np.exp(-np.maximum(margins, np.log(margin_floor))))
+        return -y_signed * c, np.where(capped, 0.0, c)
+    # log(e^floor + e^(e^t)) = logaddexp(floor, e^t); its derivative in t is
+    # e^t sigmoid(e^t - floor), so dc/dt = -c^2 e^t sigmoid(e^t - floor). For large t both
+    # e^t and the log overflow together (c -> e^-t, dc/dt -> -c): the limit is used there.
+    e = np.exp(np.minimum(margins, 30.0))
+    c = np.where(margins > 30.0, np.exp(-np.maximum(margins, 30.0)),
+                 1.0 / np.logaddexp(margin_floor, e))
+    sig = 0.5 * (1.0 + np.tanh(0.5 * (e - margin_floor)))
+    slope = np.where(margins > 30.0, c, c * c * e * sig)
+    return -y_signed * c, slope
 
 
 def soft_attackability_values(decision, X, y=None, *, delta=DEFAULT_DELTA):

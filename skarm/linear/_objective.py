@@ -32,9 +32,9 @@ products are done once for loss and penalty together:
 import numpy as np
 
 from .._greedy import greedy_subset_norm
-from .._sae import arm_sae_label_weights
+from .._sae import MARGIN_WEIGHTINGS, arm_sae_label_weights
 
-__all__ = ["LOSSES", "PENALTIES", "Objective", "hinge_loss"]
+__all__ = ["LOSSES", "MARGIN_WEIGHTINGS", "PENALTIES", "Objective", "hinge_loss"]
 
 PENALTIES = (None, "l2", "nuclear", "single", "primal", "sae")
 LOSSES = ("hinge", "squared_hinge")
@@ -104,9 +104,15 @@ class Objective:
     loss : {"hinge", "squared_hinge"}
     loss_reduction : {"sum", "mean"}
         Sum or average the loss over labels.
+    margin_weighting : {"floor", "soft"}, default="floor"
+        The margin weights of "sae" and "single" (:func:`skarm._sae.arm_sae_label_weights`).
+    adversarial_eps : float, default=0.0
+        Per-label adversarial training: the loss of label j is taken at its worst case over
+        the L2 ball of this radius, ``loss(y_j h_j(x) - eps ||w_j||)``.
     """
 
-    def __init__(self, X, Y, *, penalty, alpha, C, margin_floor, loss, loss_reduction):
+    def __init__(self, X, Y, *, penalty, alpha, C, margin_floor, loss, loss_reduction,
+                 margin_weighting="floor", adversarial_eps=0.0):
         self.X = X
         self.Y = Y
         self.n_samples, self.n_labels = Y.shape
@@ -114,6 +120,8 @@ class Objective:
         self.alpha = alpha
         self.ridge = 0.0 if np.isinf(C) else 1.0 / (C * self.n_samples)
         self.margin_floor = margin_floor
+        self.margin_weighting = margin_weighting
+        self.adversarial_eps = float(adversarial_eps)
         self.loss = loss
         self.smoothing = HINGE_SMOOTHING_SCHEDULE[-1]
         self.loss_scale = 1.0 / self.n_samples / (self.n_labels if loss_reduction == "mean" else 1)
@@ -134,14 +142,14 @@ class Objective:
             return a * float(np.sum(W * W)), None, 2 * a * W
         n = self.n_samples
         if p == "single":
-            weights, capped = arm_sae_label_weights(H, self.Y, self.margin_floor)
+            weights, slope = self.label_weights(H)
             c = np.abs(weights)
             norms = np.linalg.norm(W, axis=1)
             value = float(c.sum(axis=0) @ norms) / n
             unit = np.divide(W, norms[:, None], out=np.zeros_like(W), where=norms[:, None] > 0)
             grad_coef = (c.sum(axis=0) / n)[:, None] * unit
-            # d c / d h = -y c where the cap is not active
-            grad_h = np.where(capped, 0.0, -self.Y * c) * norms / n
+            # c = -y weights, so d c / d h = -y slope
+            grad_h = -self.Y * slope * norms / n
             return a * value, a * grad_h, a * grad_coef
         K = W @ W.T
         if p == "primal":
@@ -149,20 +157,37 @@ class Objective:
                 K, W, self.patterns, self.pattern_weights, weights_grad=False
             )
             return a * value, None, a * grad_coef
-        # "sae": weights_ij = -y_ij c_ij(h); d weights / d h = c_ij where not capped
-        weights, capped = arm_sae_label_weights(H, self.Y, self.margin_floor)
+        # "sae": weights_ij = -y_ij c_ij(h), with slope d weights / d h
+        weights, slope = self.label_weights(H)
         value, grad_weights, grad_coef = _subset_norm_terms(
             K, W, weights, np.full(n, 1.0 / n)
         )
-        grad_h = np.where(capped, 0.0, grad_weights * np.abs(weights))
+        grad_h = grad_weights * slope
         return a * value, a * grad_h, a * grad_coef
+
+    def label_weights(self, H):
+        """ARM-SAE weights ``-y c(y h)`` and their slope in h (``margin_weighting``)."""
+        return arm_sae_label_weights(H, self.Y, self.margin_floor, self.margin_weighting)
 
     def svm_terms(self, W, H):
         """Loss + ridge at scores ``H``: value, and the loss's derivative in the margins
-        ``y h`` (n, m; unscaled, so in [-1, 0] for the hinge)."""
-        loss, dloss = hinge_loss(self.Y * H, self.loss, self.smoothing)
+        ``y h - eps ||w_j||`` (n, m; unscaled, so in [-1, 0] for the hinge)."""
+        margins = self.Y * H
+        if self.adversarial_eps > 0:
+            margins = margins - self.adversarial_eps * np.linalg.norm(W, axis=1)
+        loss, dloss = hinge_loss(margins, self.loss, self.smoothing)
         value = self.loss_scale * float(loss.sum()) + 0.5 * self.ridge * float(np.sum(W * W))
         return value, dloss
+
+    def adversarial_grad_coef(self, W, dloss):
+        """Direct part d/dW of the per-label worst case ``-eps ||w_j||`` in the margins.
+
+        ``loss'(t) * (-eps w_j / ||w_j||)`` summed over the instances; at ``w_j = 0`` the
+        subgradient 0 of the norm is used.
+        """
+        norms = np.linalg.norm(W, axis=1)
+        unit = np.divide(W, norms[:, None], out=np.zeros_like(W), where=norms[:, None] > 0)
+        return (-self.adversarial_eps * self.loss_scale * dloss.sum(axis=0))[:, None] * unit
 
     def value_and_grad(self, W, b):
         """Objective value and gradients (dW, db) at (W, b), nuclear norm excluded."""
@@ -170,6 +195,8 @@ class Objective:
         value, dloss = self.svm_terms(W, H)
         grad_h = self.loss_scale * dloss * self.Y
         grad_W = self.ridge * W
+        if self.adversarial_eps > 0:
+            grad_W = grad_W + self.adversarial_grad_coef(W, dloss)
         pen_value, pen_grad_h, pen_grad_W = self.penalty_terms(W, H)
         value += pen_value
         if pen_grad_h is not None:

@@ -47,7 +47,10 @@ def select_solver(solver, objective, *, sparse):
     ValueError.
     """
     decoupled = objective.decoupled_ridge() is not None
-    proximal = objective.penalty in _PROXIMAL_CD_PENALTIES and objective.alpha > 0
+    # The proximal steps linearise the penalty only; a per-label adversarial term sits in
+    # the loss, which they solve exactly by plain SVMs.
+    proximal = (objective.penalty in _PROXIMAL_CD_PENALTIES and objective.alpha > 0
+                and objective.adversarial_eps == 0)
     if solver == "auto":
         return "dual-cd" if (decoupled or proximal) and sparse else "lbfgs"
     if solver == "dual-cd" and not (decoupled or proximal):
