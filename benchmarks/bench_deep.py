@@ -1,7 +1,9 @@
 """The torch backend: clean and adversarial F1, and the cost of an ARM-SAE epoch.
 
 Two data sets, one network each, trained with ``ARMClassifier(backend="torch")`` and the
-penalties none / primal / sae:
+penalties none / primal / sae, and without penalty but with PGD adversarial training
+(``adversarial_eps`` = the task's smaller budget, ``adversarial_steps`` = k = 10: row
+"pgd-at"):
 
 * digit attributes (``skarm.datasets.load_digit_attributes``, m = 8): a small CNN over the
   8x8 images (pixels scaled to [0, 1]), 70/30 split;
@@ -12,7 +14,7 @@ penalties none / primal / sae:
 For each model: micro/macro F1 on the clean test set and under L2 attacks within two budgets
 eps, with ``skarm.attacks.PGDAttack`` and ``skarm.attacks.GASEAttack`` (against the true
 labels, on the first 300 test instances), the mean and median SAE there; and the fastest
-training-epoch time of each penalty over that of a plain (no penalty) epoch, measured in
+training-epoch time of each variant over that of a plain (no penalty) epoch, measured in
 interleaved short fits, on the CPU and, when present, on CUDA. The penalty weights were
 picked by a small sweep (sae in {0.03, 0.1, 0.3, 1, 3}, primal in {0.01, 0.1, 1}) judged
 on the test set itself: they illustrate the trade-off, they are not a tuned protocol.
@@ -20,7 +22,9 @@ on the test set itself: they illustrate the trade-off, they are not a tuned prot
 Usage: ``python benchmarks/bench_deep.py [--data-home DIR] [--quick] [--device cpu cuda]
 [--threads N]``.
 Writes ``benchmarks/results/bench_deep.json`` and prints a Markdown table.
-Target (issue 7): an ARM-SAE epoch costs at most 3x a plain epoch at m <= 20 on a GPU.
+Targets: an ARM-SAE epoch costs at most 3x a plain epoch at m <= 20 on a GPU (issue 7); a
+PGD adversarial-training epoch at most k + 1.5 plain ones (k attack steps of one forward and
+one input-backward pass each, about a plain step's cost or less, plus the training step).
 """
 
 import argparse
@@ -107,76 +111,102 @@ def adversarial_scores(clf, X, Y, eps_list):
     return out
 
 
-PENALTIES = (None, "primal", "sae")
+AT_STEPS = 10  # k, adversarial_steps of the "pgd-at" variant
+# (name, penalty, adversarial training?, target epoch ratio vs plain or None)
+VARIANTS = (
+    ("none", None, False, None),
+    ("primal", "primal", False, None),
+    ("sae", "sae", False, 3.0),  # on a GPU only
+    ("pgd-at", None, True, AT_STEPS + 1.5),
+)
 
 
-def make_classifier(task, penalty, device, max_epochs, batch_size):
+def epoch_target(variant, device):
+    """The variant's target epoch ratio on this device, or None."""
+    name, _, _, target = variant
+    if name == "sae" and not str(device).startswith("cuda"):
+        return None
+    return target
+
+
+def make_classifier(task, variant, device, max_epochs, batch_size):
+    _, penalty, adversarial, _ = variant
     return ARMClassifier(
         penalty=penalty, alpha=task["alphas"].get(penalty, 0.0), backend="torch",
         module=task["module"], hidden_layer_sizes=(100,), max_epochs=max_epochs,
         batch_size=batch_size, lr=1e-3, device=device, random_state=0,
+        adversarial_eps=task["eps"][0] if adversarial else 0.0, adversarial_steps=AT_STEPS,
     )
 
 
 def epoch_times(task, device, batch_size, repeats=3, epochs=4):
-    """Epoch times per penalty, measured in interleaved short fits (plain, primal, sae,
-    plain, ...) so that a load change on a shared machine hits all penalties alike.
-    Returns, per penalty, the fastest and the median epoch (first epoch of a fit excluded).
+    """Epoch times per variant, measured in interleaved short fits (plain, primal, sae,
+    pgd-at, plain, ...) so that a load change on a shared machine hits all variants alike.
+    Returns, per variant name, the fastest and the median epoch (first epoch of a fit
+    excluded).
     """
-    durations = {p: [] for p in PENALTIES}
+    durations = {v[0]: [] for v in VARIANTS}
     for _ in range(repeats):
-        for penalty in PENALTIES:
-            clf = make_classifier(task, penalty, device, epochs, batch_size)
+        for variant in VARIANTS:
+            clf = make_classifier(task, variant, device, epochs, batch_size)
             clf.fit(task["X_train"], task["Y_train"])
-            durations[penalty].extend(clf.net_.history[1:, "dur"])
-    return {p: (float(np.min(d)), float(np.median(d))) for p, d in durations.items()}
+            durations[variant[0]].extend(clf.net_.history[1:, "dur"])
+    return {v: (float(np.min(d)), float(np.median(d))) for v, d in durations.items()}
 
 
 def run_task(task, device, max_epochs, n_attack, batch_size):
     rows = []
     times = epoch_times(task, device, batch_size)
-    plain_epoch = times[None][0]
-    for penalty in PENALTIES:
+    plain_epoch = times["none"][0]
+    for variant in VARIANTS:
+        name, penalty, adversarial, _ = variant
+        target = epoch_target(variant, device)
         alpha = task["alphas"].get(penalty, 0.0)
-        clf = make_classifier(task, penalty, device, max_epochs, batch_size)
+        clf = make_classifier(task, variant, device, max_epochs, batch_size)
         start = time.perf_counter()
         clf.fit(task["X_train"], task["Y_train"])
         fit_seconds = time.perf_counter() - start
-        epoch, epoch_median = times[penalty]
+        epoch, epoch_median = times[name]
         X_test, Y_test = task["X_test"], task["Y_test"]
         clean = f1s(Y_test, clf.predict(X_test))
         Xa, Ya = X_test[:n_attack], Y_test[:n_attack]
         sae = soft_attackability(clf, Xa)
         rows.append(dict(
             dataset=task["name"], model=task["model"], device=device,
-            n_labels=int(Y_test.shape[1]), penalty=penalty or "none", alpha=alpha,
-            max_epochs=max_epochs, batch_size=batch_size, fit_seconds=fit_seconds,
+            n_labels=int(Y_test.shape[1]), variant=name, penalty=penalty or "none",
+            alpha=alpha, adversarial_eps=float(clf.adversarial_eps),
+            adversarial_steps=AT_STEPS if adversarial else 0, max_epochs=max_epochs,
+            batch_size=batch_size, fit_seconds=fit_seconds,
             epoch_seconds=epoch, epoch_seconds_median=epoch_median,
-            epoch_ratio_vs_plain=epoch / plain_epoch,
+            epoch_ratio_vs_plain=epoch / plain_epoch, epoch_ratio_target=target,
             clean=clean, n_attacked=len(Xa),
             mean_sae=float(np.mean(sae)), median_sae=float(np.median(sae)),
             adversarial=adversarial_scores(clf, Xa, Ya, task["eps"]),
         ))
-        print(f"  {task['name']} {device} {penalty or 'none'}: fit {fit_seconds:.1f}s, "
+        print(f"  {task['name']} {device} {name}: fit {fit_seconds:.1f}s, "
               f"epoch {epoch * 1e3:.0f} ms ({epoch / plain_epoch:.2f}x plain)", flush=True)
     return rows
 
 
 def markdown(rows):
-    head = ["data", "dev", "penalty", "alpha", "clean", "eps", "PGD", "PGD", "GASE", "GASE",
-            "SAE mean/median", "epoch ms", "x plain"]
+    head = ["data", "dev", "variant", "alpha", "clean", "eps", "PGD", "PGD", "GASE", "GASE",
+            "SAE mean/median", "epoch ms", "x plain", "target"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         adv = r["adversarial"]
         eps = sorted({float(k.split("@")[1]) for k in adv})
         cells = [f"{adv[k]['micro']:.3f}/{adv[k]['macro']:.3f}" if k in adv else "-"
                  for k in (f"{a}@{e:g}" for a in ("pgd", "gase") for e in eps)]
+        target = r.get("epoch_ratio_target")
+        variant = r.get("variant", r["penalty"])
+        if r.get("adversarial_eps"):
+            variant += f" (eps {r['adversarial_eps']:g}, k {r['adversarial_steps']})"
         lines.append("| " + " | ".join([
-            r["dataset"], r["device"], r["penalty"], f"{r['alpha']:g}",
+            r["dataset"], r["device"], variant, f"{r['alpha']:g}",
             f"{r['clean']['micro']:.3f}/{r['clean']['macro']:.3f}",
             "/".join(f"{e:g}" for e in eps), *cells,
             f"{r['mean_sae']:.3g}/{r['median_sae']:.3g}", f"{r['epoch_seconds'] * 1e3:.0f}",
-            f"{r['epoch_ratio_vs_plain']:.2f}",
+            f"{r['epoch_ratio_vs_plain']:.2f}", f"<= {target:g}" if target else "-",
         ]) + " |")
     return "\n".join(lines) + "\n(F1 as micro/macro; PGD and GASE at the smaller, then larger eps)"
 
@@ -209,10 +239,11 @@ def main():
         attacks=ATTACKS,
         note=("epoch_ratio_vs_plain: fastest epoch time (skorch's EpochTimer) over that of "
               "the plain model (penalty none) on the same data and device, from 3 interleaved "
-              "4-epoch fits per penalty (first epoch of each excluded; the median is "
-              "epoch_seconds_median). Target: sae <= 3x at m <= 20 on "
-              "a GPU. Adversarial F1 is on the first n_attacked test instances, attacked "
-              "against the true labels within L2 eps."),
+              "4-epoch fits per variant (first epoch of each excluded; the median is "
+              "epoch_seconds_median). Targets (epoch_ratio_target): sae <= 3x at m <= 20 on "
+              f"a GPU; pgd-at (PGD adversarial training, k = {AT_STEPS} steps at the smaller "
+              f"eps) <= k + 1.5 = {AT_STEPS + 1.5:g}x. Adversarial F1 is on the first "
+              "n_attacked test instances, attacked against the true labels within L2 eps."),
         environment=dict(
             skarm=skarm.__version__, torch=torch.__version__, python=platform.python_version(),
             machine=platform.machine(), cpu_count=os.cpu_count(),

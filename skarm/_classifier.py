@@ -23,6 +23,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted
 
 from ._decision import LinearDecision
+from .exceptions import CollapsedModelWarning
+from .linear._adversarial import gase_rounds
 from .linear._objective import LOSSES, MARGIN_WEIGHTINGS, PENALTIES, Objective
 from .linear._solvers import SOLVERS, minimize, select_solver
 from .utils._sklearn_compat import (
@@ -49,7 +51,7 @@ _TORCH_ADVERSARIAL = ("pgd",)
 _SUPPORTED_TARGETS = ("binary", "multiclass", "multilabel-indicator")
 
 # Attributes only one backend sets; a refit with the other backend removes them.
-_LINEAR_ATTRIBUTES = ("coef_", "intercept_")
+_LINEAR_ATTRIBUTES = ("coef_", "intercept_", "adversarial_flips_")
 _TORCH_ATTRIBUTES = ("net_",)
 
 
@@ -167,8 +169,9 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
                 self.__dict__.pop(attr, None)
             self.net_ = deep.fit_net(self, X, Y, self._penalty())
             self.n_iter_ = len(self.net_.history)
+            self._warn_if_collapsed(X, Y)
             return self
-        for attr in _TORCH_ATTRIBUTES:
+        for attr in (*_TORCH_ATTRIBUTES, "adversarial_flips_"):
             self.__dict__.pop(attr, None)
         n_features = X.shape[1]
         m = Y.shape[1]
@@ -188,7 +191,36 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             coef[fit_cols], intercept[fit_cols] = W, b
         self.coef_ = coef
         self.intercept_ = intercept
+        self._warn_if_collapsed(X, Y)
         return self
+
+    def _warn_if_collapsed(self, X, Y):
+        """Warn when a penalised or adversarially trained fit predicts a constant for every
+        label on its own training data (``W = 0`` for the linear backend): too much
+        ``alpha`` or ``adversarial_eps`` gives the constant model, which is never what the
+        user asked for and was returned silently before."""
+        eps = self._adversarial()[1]
+        penalised = self.alpha > 0 and self._penalty() is not None
+        if not (penalised or eps > 0) or np.all(Y == Y[:1]):
+            return
+        scores = self._skarm_decision().decision_function(X)
+        if not np.all((scores > 0) == (scores[:1] > 0)):
+            return
+        causes = []
+        if penalised:
+            causes.append(f"penalty={self._penalty()!r} with alpha={self.alpha!r}")
+        if eps > 0:
+            causes.append(f"adversarial_eps={eps!r}")
+        lower = " or ".join(
+            name for name, on in (("alpha", penalised), ("adversarial_eps", eps > 0)) if on
+        )
+        warnings.warn(
+            f"{type(self).__name__} with {' and '.join(causes)} predicts the same labels for "
+            f"every training instance: the penalty or budget is so strong that the constant "
+            f"model won. Lower {lower} (for example tenfold).",
+            CollapsedModelWarning,
+            stacklevel=4,  # the user's call: fit, then scikit-learn's _fit_context wrapper
+        )
 
     def _adversarial(self):
         """``(method, eps)`` of adversarial training, ``(None, 0.0)`` when it is off.
@@ -220,19 +252,29 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_linear(self, X, Y_signed):
         method, eps = self._adversarial()
-        objective = Objective(
-            X, Y_signed, penalty=self._penalty(), alpha=self.alpha, C=self.C,
-            margin_floor=self.margin_floor, loss=self.loss, loss_reduction=self.loss_reduction,
-            margin_weighting=self.margin_weighting,
-            adversarial_eps=eps if method == "per-label" else 0.0,
-        )
-        solver = select_solver(self.solver, objective, sparse=sp.issparse(X))
-        W0 = np.zeros((Y_signed.shape[1], X.shape[1]))
-        b0 = np.zeros(Y_signed.shape[1])
-        W, b, n_iter, converged = minimize(
-            objective, W0, b0, max_iter=self.max_iter, tol=self.tol, solver=solver,
-            random_state=check_random_state(self.random_state), polish=self.solver == "auto",
-        )
+
+        def solve(X_fit, W0, b0):
+            objective = Objective(
+                X_fit, Y_signed, penalty=self._penalty(), alpha=self.alpha, C=self.C,
+                margin_floor=self.margin_floor, loss=self.loss,
+                loss_reduction=self.loss_reduction, margin_weighting=self.margin_weighting,
+                adversarial_eps=eps if method == "per-label" else 0.0,
+            )
+            solver = select_solver(self.solver, objective, sparse=sp.issparse(X_fit))
+            return minimize(
+                objective, W0, b0, max_iter=self.max_iter, tol=self.tol, solver=solver,
+                random_state=check_random_state(self.random_state),
+                polish=self.solver == "auto",
+            )
+
+        m = Y_signed.shape[1]
+        W, b, n_iter, converged = solve(X, np.zeros((m, X.shape[1])), np.zeros(m))
+        if method == "gase":
+            W, b, n_adv, converged, self.adversarial_flips_ = gase_rounds(
+                X, (Y_signed > 0).astype(np.int64), W, b, eps=eps,
+                n_rounds=self.adversarial_steps, refit=solve,
+            )
+            n_iter += n_adv
         if not converged:
             warnings.warn(
                 _CONVERGENCE_MSG.format(

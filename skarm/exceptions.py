@@ -7,6 +7,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 __all__ = [
     "BackendNotAvailableError",
+    "CollapsedModelWarning",
     "ConvergenceWarning",
     "NearBoundaryWarning",
     "NotFittedError",
@@ -50,6 +51,29 @@ class NearBoundaryWarning(SkarmWarning):
     ...     sae = soft_attackability(model, X, delta=1e3)  # every score is within delta
     >>> [w.category.__name__ for w in caught]
     ['NearBoundaryWarning']
+    """
+
+
+class CollapsedModelWarning(SkarmWarning):
+    """A regularised or adversarially trained fit predicts a constant for every label.
+
+    A penalty weight ``alpha`` (or an adversarial training budget ``adversarial_eps``) that
+    is too large makes the best model the constant one (``W = 0`` for the linear backend):
+    every prediction is the same whatever the input, robust but useless. The fit warns
+    instead of returning it silently; lower ``alpha`` or ``adversarial_eps``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from skarm import ARMClassifier
+    >>> from skarm.exceptions import CollapsedModelWarning
+    >>> X, Y = make_multilabel_classification(n_samples=100, n_classes=3, random_state=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     model = ARMClassifier(penalty=None, adversarial_eps=100.0).fit(X, Y)
+    >>> [w.category.__name__ for w in caught]
+    ['CollapsedModelWarning']
     """
 
 

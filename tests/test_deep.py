@@ -184,25 +184,46 @@ def test_sklearn_compatible_torch_estimator(estimator, check):
 # ---------------------------------------------------------------------------------------
 
 
-def test_arm_sae_label_weights_match_numpy():
+@pytest.mark.parametrize("weighting", ["floor", "soft"])
+def test_arm_sae_label_weights_match_numpy(weighting):
     rng = np.random.RandomState(0)
     H = rng.randn(50, 6) * 4
+    H[0, :2] = [40.0, -40.0]  # past the "soft" switch to exp(-t) at t = 30, both signs
     Y = np.where(rng.rand(50, 6) > 0.5, 1.0, -1.0)
+    Y[0, :2] = [1.0, -1.0]
     margin_floor = 0.05
-    expected, capped = np_arm_sae_label_weights(H, Y, margin_floor)
+    expected, slope = np_arm_sae_label_weights(H, Y, margin_floor, weighting)
     H_t = torch.tensor(H, requires_grad=True)
-    weights, capped_t = arm_sae_label_weights(H_t, torch.tensor(Y), margin_floor)
-    assert capped.any() and not capped.all()
-    assert_array_equal(capped_t.numpy(), capped)
+    weights, slope_t = arm_sae_label_weights(H_t, torch.tensor(Y), margin_floor, weighting)
     assert_allclose(weights.detach().numpy(), expected, rtol=1e-12)
-    # d(-y c)/dh = c where the cap is off, 0 on it (the linear backend's chain rule).
+    assert_allclose(slope_t.numpy(), slope, rtol=1e-10, atol=1e-300)
+    # Autograd's d(-y c)/dh is the slope the linear backend's chain rule uses.
     weights.sum().backward()
-    assert_allclose(H_t.grad.numpy(), np.where(capped, 0.0, np.abs(expected)), rtol=1e-12)
+    assert_allclose(H_t.grad.numpy(), slope, rtol=1e-10, atol=1e-300)
+    if weighting == "floor":
+        # The slope is c where the cap is off and 0 on it.
+        capped = Y * H < np.log(margin_floor)
+        assert capped.any() and not capped.all()
+        assert_array_equal(slope == 0, capped)
+        assert_allclose(slope[~capped], np.abs(expected)[~capped], rtol=1e-12)
+    else:  # smooth, capped near 1 / log(1 + exp(margin_floor)), ~exp(-t) for large t
+        assert np.all(slope > 0)
+        assert np.abs(expected).max() <= 1.0 / np.log1p(np.exp(margin_floor))
+        assert_allclose(np.abs(expected[0, :2]), np.exp(-40.0), rtol=1e-12)
+
+
+def test_arm_sae_label_weights_rejects_unknown_weighting():
+    with pytest.raises(ValueError, match="must be 'floor' or 'soft'; got 'hard'"):
+        arm_sae_label_weights(torch.zeros(1, 2), torch.ones(1, 2), 0.01, "hard")
 
 
 @pytest.mark.parametrize("batched", [True, False])
-@pytest.mark.parametrize("penalty", ["l2", "nuclear", "single", "primal", "sae"])
-def test_penalty_value_and_gradient_match_linear_backend(penalty, batched):
+@pytest.mark.parametrize(
+    "penalty, weighting",
+    [("l2", "floor"), ("nuclear", "floor"), ("primal", "floor"), ("single", "floor"),
+     ("sae", "floor"), ("single", "soft"), ("sae", "soft")],
+)
+def test_penalty_value_and_gradient_match_linear_backend(penalty, weighting, batched):
     rng = np.random.RandomState(1)
     n, d, m = 40, 7, 5
     X = rng.randn(n, d)
@@ -211,7 +232,7 @@ def test_penalty_value_and_gradient_match_linear_backend(penalty, batched):
     alpha, margin_floor = 0.3, 0.2
     objective = Objective(
         X, Y, penalty=penalty, alpha=alpha, C=np.inf, margin_floor=margin_floor,
-        loss="hinge", loss_reduction="sum",
+        loss="hinge", loss_reduction="sum", margin_weighting=weighting,
     )
     H = X @ W.T + b
     if penalty == "nuclear":  # the linear backend handles it by its proximal operator
@@ -228,6 +249,7 @@ def test_penalty_value_and_gradient_match_linear_backend(penalty, batched):
     pen = arm_penalty(
         penalty, logits=logits, y_signed=torch.tensor(Y), alpha=alpha,
         margin_floor=margin_floor, X=X_t, weight=layer.weight, batched_jacobian=batched,
+        margin_weighting=weighting,
     )
     pen.backward()
     bias_grad = np.zeros(m) if layer.bias.grad is None else layer.bias.grad.numpy()
@@ -240,6 +262,7 @@ def test_penalty_value_and_gradient_match_linear_backend(penalty, batched):
     value_only = arm_penalty(
         penalty, logits=logits, y_signed=torch.tensor(Y), alpha=alpha,
         margin_floor=margin_floor, X=X_t, weight=layer.weight, create_graph=False,
+        margin_weighting=weighting,
     )
     assert_allclose(value_only.item(), value, rtol=1e-6)
 

@@ -6,6 +6,11 @@ X to one logit per label, by BCE-with-logits plus the chosen penalty, with an
 decision function is a :class:`DeepDecision`, which gives the metrics and the attacks the
 scores and input gradients they need.
 
+With ``adversarial_eps > 0`` the net trains on L2 PGD examples instead of the clean
+minibatches (``adversarial_steps`` steps against the current network, the penalty taken at
+the perturbed batch too; Madry et al.'s adversarial training): an epoch costs about
+``adversarial_steps + 1`` plain ones.
+
 This subpackage needs the ``deep`` extra (``pip install "skarm[deep]"``: PyTorch and
 skorch). ``import skarm`` never imports it; importing it without torch or skorch raises
 :class:`~skarm.exceptions.BackendNotAvailableError`.

@@ -28,7 +28,8 @@ __all__ = ["decision_of", "fit_net", "resolve_device"]
 # Estimator parameters that set ARMNet arguments: net_params may not set them again.
 _OWN_NET_ARGS = (
     "module", "lr", "max_epochs", "batch_size", "train_split", "callbacks", "device",
-    "verbose", "penalty", "alpha", "margin_floor", "loss_reduction",
+    "verbose", "penalty", "alpha", "margin_floor", "margin_weighting", "loss_reduction",
+    "adversarial_eps", "adversarial_steps",
 )
 
 
@@ -148,6 +149,8 @@ def fit_net(estimator, X, Y, penalty):
         The trained net, its module in evaluation mode.
     """
     n_features, n_labels = X.shape[1], Y.shape[1]
+    # First: a linear-only adversarial_method raises before anything is built.
+    method, adversarial_eps = estimator._adversarial()
     device = resolve_device(estimator.device)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     module, module_kwargs = _module_and_kwargs(estimator, n_features, n_labels)
@@ -173,6 +176,9 @@ def fit_net(estimator, X, Y, penalty):
         penalty=penalty,
         alpha=float(estimator.alpha),
         margin_floor=float(estimator.margin_floor),
+        margin_weighting=estimator.margin_weighting,
+        adversarial_eps=adversarial_eps if method == "pgd" else 0.0,
+        adversarial_steps=int(estimator.adversarial_steps),
         loss_reduction=estimator.loss_reduction,
         **module_kwargs,
         **_net_params(estimator),

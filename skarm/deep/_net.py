@@ -11,6 +11,10 @@ training needs, following skorch's customisation points (``get_loss``,
   ``requires_grad=True`` before the forward pass, so the penalty differentiates the
   network's own input gradients (double backprop); the validation loss includes the penalty
   too (computed with gradients enabled, without the double-backprop graph);
+* with ``adversarial_eps > 0`` each training batch is first replaced by its L2 PGD
+  perturbation against the current network
+  (:func:`skarm.deep._adversarial.l2_pgd_perturb`), and the loss and the penalty are taken
+  there (Madry et al.'s adversarial training); the validation loss stays clean;
 * ``predict_proba`` is the per-label sigmoid and ``predict`` thresholds the logits at 0
   (skorch's defaults would return a 2-column binary probability and no threshold);
 * no validation split unless one is asked for, and then a non-stratified one (stratifying
@@ -26,6 +30,7 @@ from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
+from ._adversarial import l2_pgd_perturb
 from ._modules import label_head
 from ._penalties import INPUT_GRADIENT_PENALTIES, LAST_LAYER_PENALTIES, arm_penalty
 
@@ -58,6 +63,19 @@ class ARMNet(NeuralNet):
         Weight of the penalty (the paper's lambda).
     margin_floor : float, default=0.01
         The paper's alpha in Eq. 13-16 ("sae" and "single").
+    margin_weighting : {"floor", "soft"}, default="floor"
+        How "sae" and "single" weight a label by its margin: the paper's cap at
+        ``1 / margin_floor`` or the authors' code's smooth one
+        (:func:`~skarm.deep.arm_sae_label_weights`).
+    adversarial_eps : float, default=0.0
+        L2 budget of PGD adversarial training; 0 turns it off. When positive, every
+        training batch is replaced by ``adversarial_steps`` steps of L2 PGD on the
+        per-instance BCE against the current network (a random start in the ball, steps of
+        ``2.5 * adversarial_eps / adversarial_steps``), and the loss and the penalty are
+        computed on that batch. The validation loss and the predictions stay clean.
+    adversarial_steps : int, default=10
+        PGD steps per training batch; an adversarial epoch costs about
+        ``adversarial_steps`` forward and input-backward passes more than a plain one.
     loss_reduction : {"sum", "mean"}, default="sum"
         Sum the per-label BCE over labels or average it; either way it is averaged over the
         batch.
@@ -101,6 +119,9 @@ class ARMNet(NeuralNet):
         penalty=None,
         alpha=0.0,
         margin_floor=0.01,
+        margin_weighting="floor",
+        adversarial_eps=0.0,
+        adversarial_steps=10,
         loss_reduction="sum",
         train_split=None,
         input_jacobian="auto",
@@ -113,6 +134,9 @@ class ARMNet(NeuralNet):
         self.penalty = penalty
         self.alpha = alpha
         self.margin_floor = margin_floor
+        self.margin_weighting = margin_weighting
+        self.adversarial_eps = adversarial_eps
+        self.adversarial_steps = adversarial_steps
         self.loss_reduction = loss_reduction
         self.input_jacobian = input_jacobian
 
@@ -120,19 +144,34 @@ class ARMNet(NeuralNet):
     def _needs_input_gradients(self):
         return self.penalty in INPUT_GRADIENT_PENALTIES and self.alpha != 0
 
-    def _input_batch(self, Xi):
-        """The batch as a tensor on the device, a leaf requiring grad when the penalty needs it."""
-        if not self._needs_input_gradients():
-            return Xi
+    def _input_tensor(self, Xi, needed_by):
+        """The batch as a floating tensor on the device (for what differentiates the input)."""
         if not isinstance(Xi, torch.Tensor | np.ndarray):
             raise TypeError(
-                f'penalty="{self.penalty}" differentiates the input, so X must be an array or '
-                f"a tensor; got a batch of type {type(Xi).__name__}."
+                f"{needed_by} differentiates the input, so X must be an array or a tensor; "
+                f"got a batch of type {type(Xi).__name__}."
             )
         Xi = to_tensor(Xi, device=self.device)
         if not Xi.is_floating_point():
             Xi = Xi.to(torch.get_default_dtype())
+        return Xi
+
+    def _input_batch(self, Xi):
+        """The batch as a tensor on the device, a leaf requiring grad when the penalty needs it."""
+        if not self._needs_input_gradients():
+            return Xi
+        Xi = self._input_tensor(Xi, needed_by=f'penalty="{self.penalty}"')
         return Xi.detach().requires_grad_(True)
+
+    def _adversarial_batch(self, Xi, yi, **fit_params):
+        """The training batch perturbed by L2 PGD against the current module."""
+        Xi = self._input_tensor(Xi, needed_by=f"adversarial_eps={self.adversarial_eps!r}")
+        yi = to_tensor(yi, device=self.device).to(Xi.dtype)
+        return l2_pgd_perturb(
+            self.module_, Xi, yi, eps=float(self.adversarial_eps),
+            n_steps=int(self.adversarial_steps),
+            forward=lambda Z: self.infer(Z, **fit_params),
+        )
 
     def _batched_jacobian(self):
         if self.input_jacobian != "auto":
@@ -190,6 +229,7 @@ class ARMNet(NeuralNet):
             y_signed=2.0 * y_true - 1.0,
             alpha=self.alpha,
             margin_floor=self.margin_floor,
+            margin_weighting=self.margin_weighting,
             X=X if self._needs_input_gradients() else None,
             weight=(
                 self.last_layer_weight(y_pred.shape[-1])
@@ -205,6 +245,10 @@ class ARMNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         """Run forward, loss (with the penalty) and backward for one training batch.
 
+        With ``adversarial_eps > 0`` the batch is first replaced by its PGD perturbation
+        (detached, so the backward pass does not go through the attack), and the loss, the
+        penalty and the returned logits are those of the perturbed batch.
+
         Parameters
         ----------
         batch : tuple
@@ -219,6 +263,8 @@ class ARMNet(NeuralNet):
         """
         self._set_training(True)
         Xi, yi = unpack_data(batch)
+        if self.adversarial_eps > 0:
+            Xi = self._adversarial_batch(Xi, yi, **fit_params)
         Xi = self._input_batch(Xi)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
@@ -226,7 +272,7 @@ class ARMNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def validation_step(self, batch, **fit_params):
-        """Compute the validation loss, penalty included.
+        """Compute the validation loss, penalty included, on the clean batch.
 
         Autograd stays on when the penalty needs input gradients.
 

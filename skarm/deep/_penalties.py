@@ -10,9 +10,10 @@ For logits ``h(x) = W Rep(x) + b`` of a batch of B instances with labels ``y`` i
 * ``"single"``  ``(1/B) sum_i sum_k c_ik ||grad_x h_k(x_i)||``                     (Eq. 16)
 * ``"sae"``     ``(1/B) sum_i max_S ||sum_{j in S} -y_ij c_ij grad_x h_j(x_i)||``    (Eq. 14-15)
 
-with ``c_ij = min(exp(-y_ij h_j(x_i)), 1/margin_floor)``: the same scaling as the linear
-backend's :class:`skarm.linear._objective.Objective`, so that with a single linear layer the
-two backends give the same values and gradients.
+with ``c_ij = min(exp(-y_ij h_j(x_i)), 1/margin_floor)`` (``margin_weighting="floor"``, or
+the authors' code's smooth "soft" cap, :func:`arm_sae_label_weights`): the same scaling as
+the linear backend's :class:`skarm.linear._objective.Objective`, so that with a single
+linear layer the two backends give the same values and gradients.
 
 "single" and "sae" use the input gradients of the network's own forward pass, taken with
 ``create_graph=True`` (double backprop), so the penalty reaches every layer. The label set
@@ -43,13 +44,21 @@ __all__ = [
 
 INPUT_GRADIENT_PENALTIES = ("single", "sae")
 LAST_LAYER_PENALTIES = ("l2", "nuclear", "primal")
+# Margin above which the "soft" weight is e^-t (skarm._sae.arm_sae_label_weights).
+_SOFT_LARGE_MARGIN = 30.0
 
 
-def arm_sae_label_weights(scores, y_signed, margin_floor):
-    """Compute the signed ARM-SAE weights ``-y_j / max(exp(y_j h_j), alpha)`` in torch.
+def arm_sae_label_weights(scores, y_signed, margin_floor, weighting="floor"):
+    """Compute the signed ARM-SAE weights ``-y_j c_j`` (Eq. 13-14) and their slope, in torch.
 
-    Same values, cap and derivative as :func:`skarm._sae.arm_sae_label_weights` (the
-    derivative in h is 0 where the cap is active), differentiable through ``scores``.
+    The same values and slope as :func:`skarm._sae.arm_sae_label_weights`, differentiable
+    through ``scores`` (autograd's derivative of the weights is the slope). ``c_j`` is a
+    decreasing function of the margin ``t = y_j h_j``:
+
+    * "floor" (the paper, Eq. 13): ``c = 1 / max(exp(t), margin_floor)``, capped at
+      ``1 / margin_floor``, with slope 0 where the cap is active;
+    * "soft" (the authors' released code): ``c = 1 / log(exp(margin_floor) + exp(exp(t)))``,
+      smooth, capped near ``1 / log(1 + exp(margin_floor))``.
 
     Parameters
     ----------
@@ -58,30 +67,54 @@ def arm_sae_label_weights(scores, y_signed, margin_floor):
     y_signed : torch.Tensor of shape (n_samples, n_labels)
         Labels in {-1, +1}.
     margin_floor : float
-        The paper's alpha: the weight is capped at ``1 / margin_floor``.
+        The paper's alpha.
+    weighting : {"floor", "soft"}, default="floor"
+        The margin weighting (``margin_weighting`` of the estimator).
 
     Returns
     -------
     weights : torch.Tensor of shape (n_samples, n_labels)
-        ``-y_j c_j`` with ``c_j = min(exp(-y_j h_j), 1 / margin_floor)``.
-    capped : torch.Tensor of bool, shape (n_samples, n_labels)
-        Where the cap is active (``y_j h_j < ln(margin_floor)``).
+        ``-y_j c_j``.
+    slope : torch.Tensor of shape (n_samples, n_labels)
+        ``d weights / d h_j = -dc/dt``, detached: for "floor", ``c`` below the cap and 0
+        where it is active (``y_j h_j < ln(margin_floor)``).
 
     Examples
     --------
     >>> import torch
     >>> from skarm.deep import arm_sae_label_weights
     >>> scores = torch.tensor([[2.0, -0.5]])
-    >>> weights, capped = arm_sae_label_weights(scores, torch.tensor([[1.0, 1.0]]), 0.5)
+    >>> weights, slope = arm_sae_label_weights(scores, torch.tensor([[1.0, 1.0]]), 0.5)
     >>> weights
     tensor([[-0.1353, -1.6487]])
-    >>> capped
-    tensor([[False, False]])
+    >>> slope
+    tensor([[0.1353, 1.6487]])
+    >>> arm_sae_label_weights(scores, torch.tensor([[1.0, 1.0]]), 0.5, "soft")[0]
+    tensor([[-0.1353, -0.8014]])
     """
-    log_floor = math.log(margin_floor)
     margins = y_signed * scores
-    capped = margins < log_floor
-    return -y_signed * torch.exp(-torch.clamp(margins, min=log_floor)), capped
+    if weighting == "floor":
+        log_floor = math.log(margin_floor)
+        capped = margins < log_floor
+        c = torch.exp(-torch.clamp(margins, min=log_floor))
+        return -y_signed * c, torch.where(capped, torch.zeros_like(c), c).detach()
+    if weighting != "soft":
+        raise ValueError(
+            f"The margin weighting must be 'floor' or 'soft'; got {weighting!r} instead."
+        )
+    # c = 1 / logaddexp(margin_floor, e^t), whose slope is c^2 e^t sigmoid(e^t - floor).
+    # Past t = 30, e^t and the log overflow together; there c = e^-t (and the slope c), as
+    # in the numpy version. Both branches are clamped so that torch.where's unused branch
+    # has finite gradients.
+    large = margins > _SOFT_LARGE_MARGIN
+    e = torch.exp(torch.clamp(margins, max=_SOFT_LARGE_MARGIN))
+    c = torch.where(
+        large,
+        torch.exp(-torch.clamp(margins, min=_SOFT_LARGE_MARGIN)),
+        1.0 / torch.logaddexp(e, e.new_tensor(margin_floor)),
+    )
+    slope = torch.where(large, c, c * c * e * torch.sigmoid(e - margin_floor))
+    return -y_signed * c, slope.detach()
 
 
 def _safe_norm(U):
@@ -178,9 +211,9 @@ def _primal(weight, y_signed):
     return (shares * _safe_norm(V @ weight)).sum()
 
 
-def _sae(logits, X, y_signed, margin_floor, create_graph, batched):
+def _sae(logits, X, y_signed, margin_floor, weighting, create_graph, batched):
     """Mean over the batch of phi_hat (Eq. 14) from the input gradients."""
-    weights, _ = arm_sae_label_weights(logits, y_signed, margin_floor)
+    weights, _ = arm_sae_label_weights(logits, y_signed, margin_floor, weighting)
     J = input_jacobian(logits, X, batched=batched).detach()
     selected, scores = _greedy_selection(J @ J.transpose(1, 2), weights)
     if not create_graph:
@@ -192,9 +225,9 @@ def _sae(logits, X, y_signed, margin_floor, create_graph, batched):
     return _safe_norm(U.reshape(U.shape[0], -1)).mean()
 
 
-def _single(logits, X, y_signed, margin_floor, create_graph, batched):
+def _single(logits, X, y_signed, margin_floor, weighting, create_graph, batched):
     """Mean over the batch of ``sum_k c_ik ||grad h_k(x_i)||`` (Eq. 16)."""
-    weights, _ = arm_sae_label_weights(logits, y_signed, margin_floor)
+    weights, _ = arm_sae_label_weights(logits, y_signed, margin_floor, weighting)
     J = input_jacobian(logits, X, create_graph=create_graph, batched=batched)
     norms = _safe_norm(J.reshape(-1, J.shape[2])).reshape(J.shape[:2])
     return (weights.abs() * norms).sum(dim=1).mean()
@@ -202,7 +235,7 @@ def _single(logits, X, y_signed, margin_floor, create_graph, batched):
 
 def arm_penalty(
     penalty, *, logits, y_signed, alpha, margin_floor=0.01, X=None, weight=None,
-    create_graph=True, batched_jacobian=True,
+    create_graph=True, batched_jacobian=True, margin_weighting="floor",
 ):
     """Compute ``alpha * R`` of one batch, differentiable in the network's parameters.
 
@@ -227,6 +260,8 @@ def arm_penalty(
         (validation), which for "sae" skips the double-backprop pass.
     batched_jacobian : bool, default=True
         How "sae" and "single" compute the input gradients (:func:`input_jacobian`).
+    margin_weighting : {"floor", "soft"}, default="floor"
+        The label weights ``c_ij`` of "sae" and "single" (:func:`arm_sae_label_weights`).
 
     Returns
     -------
@@ -266,5 +301,6 @@ def arm_penalty(
         )
     term = _sae if penalty == "sae" else _single
     return alpha * term(
-        logits, X, y_signed.to(logits.dtype), margin_floor, create_graph, batched_jacobian
+        logits, X, y_signed.to(logits.dtype), margin_floor, margin_weighting, create_graph,
+        batched_jacobian,
     )

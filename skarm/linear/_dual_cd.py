@@ -94,27 +94,30 @@ def _row_dot(indptr, indices, data, i, w):
 
 @njit(cache=True, nogil=True)
 def _duality_gap(indptr, indices, data, y, offset, diag, upper, w, alpha, b, centre, rho,
-                 fixed_centre):
+                 fixed_centre, eps=0.0):
     """Primal minus dual objective (both divided by lam) at ``(w, b)`` and ``alpha``.
 
     The loss in its dual form, ``max_{0 <= a <= U} a t - D a^2 / 2`` at ``t = 1 - margin``,
     is the smoothed hinge or the squared hinge, times C'. With ``fixed_centre`` the primal
     has the intercept's proximal term ``(b - centre)^2 / (2 rho)`` and the dual its conjugate
     ``-rho s^2 / 2 - centre s`` (``s = sum_i a_i y_i``); without it the dual's constraint
-    ``s = 0`` is checked by the caller.
+    ``s = 0`` is checked by the caller. With ``eps`` (per-label adversarial training,
+    :func:`_solve_label`) ``w`` holds ``v = sum_i alpha_i y_i x_i``, the weights are
+    ``c v`` and the margins lose ``eps ||c v||``.
     """
     n = y.shape[0]
+    c, g = _robust_scale(w, alpha, eps)
     primal = 0.0
     dual = 0.0
     s = 0.0
     for i in range(n):
-        t = 1.0 - y[i] * (_row_dot(indptr, indices, data, i, w) + offset[i] + b)
+        t = 1.0 - y[i] * (c * _row_dot(indptr, indices, data, i, w) + offset[i] + b) + eps * g
         if t > 0.0:
             a = min(t / diag, upper)
             primal += a * t - 0.5 * diag * a * a
         dual += alpha[i] * (1.0 - y[i] * offset[i]) - 0.5 * diag * alpha[i] * alpha[i]
         s += alpha[i] * y[i]
-    half_norm = 0.5 * np.dot(w, w)
+    half_norm = 0.5 * g * g if eps > 0.0 else 0.5 * np.dot(w, w)
     if fixed_centre:
         primal += (b - centre) ** 2 / (2.0 * rho)
         dual -= 0.5 * rho * s * s + centre * s
@@ -122,8 +125,63 @@ def _duality_gap(indptr, indices, data, y, offset, diag, upper, w, alpha, b, cen
 
 
 @njit(cache=True, nogil=True)
+def _robust_scale(v, alpha, eps):
+    """``(c, ||w||)`` of the per-label robust SVM's weights ``w = c v``:
+    ``c = max(||v|| - eps sum_i alpha_i, 0) / ||v||`` (1 and ``||v||`` without eps)."""
+    norm = np.sqrt(np.dot(v, v))
+    if eps <= 0.0:
+        return 1.0, norm
+    g = norm - eps * np.sum(alpha)
+    if g <= 0.0 or norm == 0.0:
+        return 0.0, 0.0
+    return g / norm, g
+
+
+@njit(cache=True, nogil=True)
+def _robust_step(G_rest, curvature, vv, xv, sq, y_i, A, eps, lo, hi):
+    """Exact coordinate step of the per-label robust SVM's dual (a safeguarded Newton).
+
+    Along ``a_i + delta`` the dual is ``-(G_rest delta + curvature delta^2 / 2) -
+    [g(delta)]_+^2 / 2`` with ``g(delta) = ||v + delta y_i x_i|| - eps (A + delta)``, all
+    scalars: ``||v + delta y x||^2 = vv + 2 delta y xv + delta^2 sq``. It is concave, so
+    its derivative falls; Newton steps are kept inside a bracket ``[lo, hi]`` of the root
+    (the box ``[-a_i, U - a_i]`` to start with) and bisect when they leave it.
+    """
+    delta = 0.0
+    for _ in range(30):
+        n2 = vv + 2.0 * delta * y_i * xv + delta * delta * sq
+        n = np.sqrt(max(n2, 0.0))
+        if n > 1e-300:
+            dn = (y_i * xv + delta * sq) / n
+            ddn = max(sq - dn * dn, 0.0) / n
+        else:  # v + delta y x = 0: the norm grows at rate ||x|| either way
+            dn = np.sqrt(sq) if delta >= 0.0 else -np.sqrt(sq)
+            ddn = 0.0
+        g = n - eps * (A + delta)
+        slope = -(G_rest + curvature * delta)
+        second = -curvature
+        if g > 0.0:
+            dg = dn - eps
+            slope -= g * dg
+            second -= dg * dg + g * ddn
+        if slope > 0.0:
+            lo = delta
+        else:
+            hi = delta
+        if abs(slope) <= 1e-12 * (1.0 + abs(G_rest)) or hi - lo <= 1e-15 * (1.0 + abs(delta)):
+            break
+        step = delta - slope / second
+        if not (lo < step < hi):  # bisect (lo is always finite: -a_i or a Newton point)
+            step = 0.5 * (lo + hi) if hi < np.inf else lo + max(1.0, 2.0 * abs(lo))
+        if step == delta:
+            break
+        delta = step
+    return delta
+
+
+@njit(cache=True, nogil=True)
 def _solve_label(indptr, indices, data, sqnorm, y, offset, diag, upper, rho, centre,
-                 fixed_centre, tol, max_epochs, seed, w, alpha):
+                 fixed_centre, tol, max_epochs, seed, w, alpha, eps=0.0):
     """Dual coordinate descent with shrinking for one label; ``w`` and ``alpha`` in place.
 
     The margins are ``y_i (w . x_i + offset_i + b)`` with ``b = centre + rho * s``. With
@@ -132,13 +190,24 @@ def _solve_label(indptr, indices, data, sqnorm, y, offset, diag, upper, rho, cen
     ends unpenalised. ``w`` and ``alpha`` enter as a warm start with
     ``w = sum_i alpha_i y_i x_i``.
 
+    With ``eps > 0`` the margins are the per-label worst case over the L2 ball,
+    ``y_i (w' . x_i + offset_i + b) - eps ||w'||``. Minimising over ``w'`` in closed form
+    gives the dual ``sum_i a_i - D/2 sum_i a_i^2 - [||v|| - eps sum_i a_i]_+^2 / 2`` with
+    ``v = sum_i a_i y_i x_i`` and ``w' = c v``, ``c = [||v|| - eps A]_+ / ||v||``
+    (:func:`_robust_scale`): ``w`` then holds ``v``, and each coordinate is maximised
+    exactly by :func:`_robust_step`, from ``x_i . v``, ``||v||^2`` and ``A = sum_i a_i``.
+
     Returns the intercept, the number of sweeps and whether the stopping rule was met.
     """
     n = y.shape[0]
     index = np.arange(n)
+    robust = eps > 0.0
     s = 0.0  # sum_i alpha_i y_i: without fixed_centre, the constraint s = 0
+    A = 0.0
     for i in range(n):
         s += alpha[i] * y[i]
+        A += alpha[i]
+    vv = np.dot(w, w)
     b = centre
     state = np.uint64(seed) * np.uint64(2654435761) + np.uint64(1)
     pg_max_old = np.inf
@@ -154,12 +223,22 @@ def _solve_label(indptr, indices, data, sqnorm, y, offset, diag, upper, rho, cen
         pg_max = -np.inf
         pg_min = np.inf
         b_eff = b + rho * s
+        if robust:
+            vv = np.dot(w, w)  # the running update drifts; exact once a sweep
         k = 0
         while k < active:
             i = index[k]
             a = alpha[i]
-            G = (y[i] * (_row_dot(indptr, indices, data, i, w) + offset[i] + b_eff) - 1.0
-                 + diag * a)
+            xv = _row_dot(indptr, indices, data, i, w)
+            G_rest = y[i] * (offset[i] + b_eff) - 1.0 + diag * a
+            if robust:
+                norm = np.sqrt(vv)
+                g = norm - eps * A
+                G = G_rest
+                if g > 0.0 and norm > 0.0:
+                    G += g * (y[i] * xv / norm - eps)
+            else:
+                G = G_rest + y[i] * xv
             PG = 0.0
             if a <= 0.0:
                 if G > pg_max_old:  # at its bound and pushed outwards: shrink
@@ -178,11 +257,19 @@ def _solve_label(indptr, indices, data, sqnorm, y, offset, diag, upper, rho, cen
             pg_max = max(pg_max, PG)
             pg_min = min(pg_min, PG)
             if abs(PG) > 1e-12:
-                new = min(max(a - G / (sqnorm[i] + rho + diag), 0.0), upper)
+                if robust:
+                    step = _robust_step(G_rest, rho + diag, vv, xv, sqnorm[i], y[i], A, eps,
+                                        -a, upper - a)
+                    new = min(max(a + step, 0.0), upper)
+                else:
+                    new = min(max(a - G / (sqnorm[i] + rho + diag), 0.0), upper)
                 delta = (new - a) * y[i]
                 alpha[i] = new
                 for p in range(indptr[i], indptr[i + 1]):
                     w[indices[p]] += delta * data[p]
+                if robust:
+                    vv = max(vv + 2.0 * delta * xv + delta * delta * sqnorm[i], 0.0)
+                    A += new - a
                 s += delta
                 b_eff += rho * delta
             k += 1
@@ -194,7 +281,7 @@ def _solve_label(indptr, indices, data, sqnorm, y, offset, diag, upper, rho, cen
             if epochs % _RECHECK == 0:
                 primal, dual = _duality_gap(
                     indptr, indices, data, y, offset, diag, upper, w, alpha,
-                    b + rho * s if fixed_centre else b, b, rho, fixed_centre,
+                    b + rho * s if fixed_centre else b, b, rho, fixed_centre, eps,
                 )
                 if primal - dual <= tol * abs(primal):
                     return b + rho * s if fixed_centre else b, epochs, True
@@ -216,7 +303,8 @@ def csr_rows(X):
     return X, np.asarray(X.multiply(X).sum(axis=1)).ravel()
 
 
-def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, random_state):
+def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, random_state,
+                     adversarial_eps=0.0):
     """Fit every label's SVM by dual coordinate descent.
 
     Parameters
@@ -228,11 +316,14 @@ def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, rando
     lam, loss_scale, loss, width
         See :func:`svm_weights`.
     max_iter : int
-        Maximum number of sweeps over the data, per label.
+        Maximum number of sweeps over the data, per label (and of adversarial rounds).
     tol : float
         Tolerance of the stopping rule (module docstring).
     random_state : RandomState
         Seeds the order of the sweeps.
+    adversarial_eps : float, default=0.0
+        Per-label adversarial training, ``loss(y_j h_j - eps ||w_j||)``: the same kernel on
+        the robust SVM's dual (:func:`_solve_label`).
 
     Returns
     -------
@@ -254,10 +345,14 @@ def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, rando
     no_offset = np.zeros(X.shape[0])
     for j in range(n_labels):
         alpha = np.zeros(X.shape[0])
+        y = np.ascontiguousarray(Y[:, j], dtype=np.float64)
+        # The kernel's units are the primal divided by lam: the budget is unchanged.
         b[j], epochs, done = _solve_label(
-            indptr, indices, data, sqnorm, np.ascontiguousarray(Y[:, j], dtype=np.float64),
-            no_offset, diag, upper, _RHO, 0.0, False, tol, max_iter, seeds[j], W[j], alpha,
+            indptr, indices, data, sqnorm, y, no_offset, diag, upper, _RHO, 0.0, False,
+            tol, max_iter, seeds[j], W[j], alpha, adversarial_eps,
         )
+        if adversarial_eps > 0:
+            W[j] *= _robust_scale(W[j], alpha, adversarial_eps)[0]
         n_iter = max(n_iter, epochs)
         converged &= done
     return W, b, n_iter, bool(converged)

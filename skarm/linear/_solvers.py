@@ -103,7 +103,7 @@ def minimize(objective, W0, b0, *, max_iter, tol, solver="lbfgs", random_state=N
             W, b, n_iter, converged = minimize_dual_cd(
                 objective.X, objective.Y, lam=lam, loss_scale=objective.loss_scale,
                 loss=objective.loss, width=objective.smoothing, max_iter=max_iter, tol=tol,
-                random_state=random_state,
+                random_state=random_state, adversarial_eps=objective.adversarial_eps,
             )
         if not converged and polish:
             W, b, value, n_polish, converged = minimize_lbfgs(

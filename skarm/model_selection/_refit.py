@@ -29,11 +29,32 @@ class _RobustRefit:
                 f"robust_refit needs the scorers {self.score!r} and {self.robustness!r} in "
                 f"scoring=; cv_results_ has no {exc.args[0]!r}."
             ) from None
-        eligible = clean >= np.nanmax(clean) - self.tolerance
-        # Among the eligible, the most robust (greater is better: sae_score is -SAE); ties
-        # go to the better clean score, then to the first candidate.
-        order = np.lexsort((-np.arange(len(clean)), clean, np.where(eligible, robust, -np.inf)))
-        return int(order[-1])
+        # A failed fit or scorer (error_score=np.nan, the default) leaves a NaN mean: such a
+        # candidate neither sets the best clean score nor gets picked.
+        finite = np.isfinite(clean)
+        if not finite.any():
+            raise ValueError(
+                f"robust_refit found no finite mean {self.score!r} score among the "
+                f"{clean.size} candidate(s): every fit or scoring failed (see the search's "
+                "FitFailedWarning and UserWarning messages, or pass error_score='raise')."
+            )
+        best = clean[finite].max()
+        # Inclusive, up to rounding: a candidate exactly `tolerance` below the best is in.
+        slack = self.tolerance + 1e-12 * max(1.0, abs(best))
+        within = finite & (clean >= best - slack)
+        eligible = np.flatnonzero(within & np.isfinite(robust))
+        if eligible.size == 0:
+            raise ValueError(
+                f"robust_refit found no finite mean {self.robustness!r} score among the "
+                f"{np.count_nonzero(within)} candidate(s) whose {self.score!r} is within "
+                f"tolerance={self.tolerance!r} of the best ({best:.4g}): their robustness "
+                "scoring failed (see the search's warnings, or pass error_score='raise')."
+            )
+        # Among the eligible, the most robust (greater is better: sae_score is -SAE, an
+        # adversarial F1 is an F1); ties go to the better clean score, then to the first
+        # candidate.
+        top = eligible[robust[eligible] == robust[eligible].max()]
+        return int(top[np.argmax(clean[top])])
 
     def __repr__(self):
         return (
@@ -56,22 +77,41 @@ def robust_refit(tolerance=0.02, *, score="f1", robustness="sae"):
     Pass the result as ``refit=`` to :class:`~sklearn.model_selection.GridSearchCV` or
     :class:`~sklearn.model_selection.RandomizedSearchCV` with a dict of scorers. Among the
     candidates whose mean clean score is within ``tolerance`` of the best one, it picks the
-    one with the greatest mean robustness score (for :func:`~skarm.metrics.sae_score`, the
-    lowest mean SAE).
+    one with the greatest mean robustness score: for :func:`~skarm.metrics.sae_score`, the
+    lowest mean SAE; for a scorer of :func:`~skarm.metrics.make_adversarial_scorer`, the
+    best score under attack. :func:`robust_search` builds a whole search around it.
 
     Parameters
     ----------
     tolerance : float, default=0.02
-        How much clean score (absolute, in the scorer's units) to give up for robustness.
+        How much clean score (absolute, in the scorer's units) to give up for robustness:
+        0.02 with micro-F1 is two points of F1. A candidate exactly ``tolerance`` below the
+        best is eligible; ``tolerance=0`` keeps only the best clean score(s).
     score : str, default="f1"
-        Key of the clean scorer in ``scoring=``.
+        Key of the clean scorer in ``scoring=`` (greater is better).
     robustness : str, default="sae"
-        Key of the robustness scorer in ``scoring=`` (greater is better).
+        Key of the robustness scorer in ``scoring=`` (greater is better). The default
+        ``"sae"`` names :func:`~skarm.metrics.sae_score`; :func:`robust_search` uses
+        ``"adversarial_f1"``, a :func:`~skarm.metrics.make_adversarial_scorer` scorer
+        (micro-F1 under attack). Any key of ``scoring=`` works.
 
     Returns
     -------
     refit : callable
-        ``refit(cv_results) -> best_index``.
+        ``refit(cv_results) -> best_index``. It raises ValueError when ``cv_results`` lacks
+        either score, when no candidate has a finite clean score, or when no candidate
+        within the tolerance has a finite robustness score.
+
+    See Also
+    --------
+    robust_search : A ready-made search over penalties and adversarial training.
+
+    Notes
+    -----
+    Candidates whose mean clean or robustness score is NaN (a failed fit or scorer under
+    the search's default ``error_score=np.nan``) are never picked, and a NaN clean score
+    does not count towards the best one. Ties in robustness go to the better clean score,
+    then to the first candidate in ``cv_results``.
 
     Examples
     --------
