@@ -487,6 +487,10 @@ _ATTRIBUTES_DOC = """Attributes
         Torch backend only: the trained skorch net (``net_.module_`` is the network,
         ``net_.history`` the per-epoch losses).
 
+    adversarial_flips_ : list of int
+        Only after ``adversarial_method="gase"``: the labels GASE flipped on the training
+        rows before each round of attack and refit (and after the last).
+
     classes_ : ndarray
         Labels seen in fit: the label indices for a 2-D y, the classes for a 1-D y.
 

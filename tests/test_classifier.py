@@ -235,8 +235,10 @@ def test_no_penalty_matches_one_vs_rest_linear_svc(name, data_home):
 def test_raising_sae_alpha_lowers_sae_and_alignment(name, data_home):
     """Median and 95%-trimmed mean SAE and phi_align fall over 4 alphas.
 
-    The plain mean is heavy-tailed (1/|h| explodes for test points near a boundary): it falls
-    monotonically on yeast, and from the first to the last alpha on emotions.
+    The plain mean is heavy-tailed (1/|h| explodes for test points near a boundary): only
+    its fall from the first to the last alpha is checked. (On yeast it rose from alpha 0.1
+    to 0.3, 12.3 -> 17.7, with scipy/numpy as installed on 2026-12-01, the same fits that
+    had given a monotone mean before: a few test points near a boundary decide it.)
     """
     Xtr, Ytr, Xte, Yte = standardised_split(name, data_home)
     fits = [ARMClassifier(penalty="sae", alpha=a).fit(Xtr, Ytr) for a in (0, 0.03, 0.1, 0.3)]
@@ -247,5 +249,3 @@ def test_raising_sae_alpha_lowers_sae_and_alignment(name, data_home):
     align = [alignment_score(c) for c in fits]
     assert all(np.diff(medians) < 0) and all(np.diff(trimmed) < 0) and all(np.diff(align) < 0)
     assert means[-1] < means[0]
-    if name == "yeast":
-        assert all(np.diff(means) < 0)

@@ -44,8 +44,8 @@ def selections(obj, W, b):
     H = obj.scores(W, b)
     from skarm._sae import arm_sae_label_weights
 
-    weights, capped = arm_sae_label_weights(H, obj.Y, obj.margin_floor)
-    return greedy_subset_norm(W @ W.T, weights)[1], capped
+    weights, slope = arm_sae_label_weights(H, obj.Y, obj.margin_floor)
+    return greedy_subset_norm(W @ W.T, weights)[1], slope == 0  # where the cap is active
 
 
 @pytest.mark.parametrize("penalty", SMOOTH_PENALTIES)
