@@ -24,7 +24,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._decision import LinearDecision
 from .exceptions import CollapsedModelWarning
-from .linear._adversarial import gase_rounds
 from .linear._objective import LOSSES, MARGIN_WEIGHTINGS, PENALTIES, Objective
 from .linear._solvers import SOLVERS, minimize, select_solver
 from .utils._sklearn_compat import (
@@ -44,14 +43,14 @@ _CONVERGENCE_MSG = (
 )
 
 # adversarial_method values; "auto" resolves per backend (_BaseARMClassifier._adversarial).
-ADVERSARIAL_METHODS = ("auto", "per-label", "gase", "pgd")
-_LINEAR_ADVERSARIAL = ("per-label", "gase")
+ADVERSARIAL_METHODS = ("auto", "per-label", "pgd")
+_LINEAR_ADVERSARIAL = ("per-label",)
 _TORCH_ADVERSARIAL = ("pgd",)
 
 _SUPPORTED_TARGETS = ("binary", "multiclass", "multilabel-indicator")
 
 # Attributes only one backend sets; a refit with the other backend removes them.
-_LINEAR_ATTRIBUTES = ("coef_", "intercept_", "adversarial_flips_")
+_LINEAR_ATTRIBUTES = ("coef_", "intercept_")
 _TORCH_ATTRIBUTES = ("net_",)
 
 
@@ -171,7 +170,7 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             self.n_iter_ = len(self.net_.history)
             self._warn_if_collapsed(X, Y)
             return self
-        for attr in (*_TORCH_ATTRIBUTES, "adversarial_flips_"):
+        for attr in _TORCH_ATTRIBUTES:
             self.__dict__.pop(attr, None)
         n_features = X.shape[1]
         m = Y.shape[1]
@@ -251,30 +250,19 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         return hasattr(self, "net_")
 
     def _fit_linear(self, X, Y_signed):
-        method, eps = self._adversarial()
-
-        def solve(X_fit, W0, b0):
-            objective = Objective(
-                X_fit, Y_signed, penalty=self._penalty(), alpha=self.alpha, C=self.C,
-                margin_floor=self.margin_floor, loss=self.loss,
-                loss_reduction=self.loss_reduction, margin_weighting=self.margin_weighting,
-                adversarial_eps=eps if method == "per-label" else 0.0,
-            )
-            solver = select_solver(self.solver, objective, sparse=sp.issparse(X_fit))
-            return minimize(
-                objective, W0, b0, max_iter=self.max_iter, tol=self.tol, solver=solver,
-                random_state=check_random_state(self.random_state),
-                polish=self.solver == "auto",
-            )
-
-        m = Y_signed.shape[1]
-        W, b, n_iter, converged = solve(X, np.zeros((m, X.shape[1])), np.zeros(m))
-        if method == "gase":
-            W, b, n_adv, converged, self.adversarial_flips_ = gase_rounds(
-                X, (Y_signed > 0).astype(np.int64), W, b, eps=eps,
-                n_rounds=self.adversarial_steps, refit=solve,
-            )
-            n_iter += n_adv
+        eps = self._adversarial()[1]  # the linear backend's one method is "per-label"
+        objective = Objective(
+            X, Y_signed, penalty=self._penalty(), alpha=self.alpha, C=self.C,
+            margin_floor=self.margin_floor, loss=self.loss, loss_reduction=self.loss_reduction,
+            margin_weighting=self.margin_weighting, adversarial_eps=eps,
+        )
+        solver = select_solver(self.solver, objective, sparse=sp.issparse(X))
+        W0 = np.zeros((Y_signed.shape[1], X.shape[1]))
+        b0 = np.zeros(Y_signed.shape[1])
+        W, b, n_iter, converged = minimize(
+            objective, W0, b0, max_iter=self.max_iter, tol=self.tol, solver=solver,
+            random_state=check_random_state(self.random_state), polish=self.solver == "auto",
+        )
         if not converged:
             warnings.warn(
                 _CONVERGENCE_MSG.format(
@@ -367,17 +355,16 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
         by ``adversarial_method``. Combines with every penalty. Give it in the units of X
         (for example a fraction of :func:`~skarm.experiments.median_row_norm`).
 
-    adversarial_method : {"auto", "per-label", "gase", "pgd"}, default="auto"
+    adversarial_method : {"auto", "per-label", "pgd"}, default="auto"
         How adversarial training finds the perturbations. "per-label" (linear backend):
         the exact worst case of every label alone, ``loss(y_j h_j(x) - eps ||w_j||)``,
-        convex and certified for each label; "gase" (linear backend): the multi-label
-        min-max, training rows attacked by :class:`~skarm.attacks.GASEAttack` against the
-        current model, ``adversarial_steps`` rounds of attack and refit; "pgd" (torch
-        backend): ``adversarial_steps`` steps of L2 PGD per minibatch inside the training
-        step. "auto" is "per-label" for the linear backend and "pgd" for the torch one.
+        convex and certified for each label; "pgd" (torch backend):
+        ``adversarial_steps`` steps of L2 PGD per minibatch inside the training step.
+        "auto" is "per-label" for the linear backend and "pgd" for the torch one. (The
+        joint min-max against GASE was measured and not shipped: see the user guide.)
 
     adversarial_steps : int, default=10
-        PGD steps per minibatch ("pgd"), or rounds of attack and refit ("gase").
+        Torch backend: PGD steps per minibatch ("pgd").
 
     loss : {"hinge", "squared_hinge"}, default="hinge"
         Per-label loss of the linear backend. The hinge is minimised through its Huber
@@ -486,10 +473,6 @@ _ATTRIBUTES_DOC = """Attributes
     net_ : skarm.deep.ARMNet
         Torch backend only: the trained skorch net (``net_.module_`` is the network,
         ``net_.history`` the per-epoch losses).
-
-    adversarial_flips_ : list of int
-        Only after ``adversarial_method="gase"``: the labels GASE flipped on the training
-        rows before each round of attack and refit (and after the last).
 
     classes_ : ndarray
         Labels seen in fit: the label indices for a 2-D y, the classes for a 1-D y.
