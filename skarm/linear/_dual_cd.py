@@ -138,43 +138,61 @@ def _robust_scale(v, alpha, eps):
 
 
 @njit(cache=True, nogil=True)
+def _robust_slope(delta, G_rest, curvature, vv, xv, sq, y_i, A, eps):
+    """First and second derivative in ``delta`` of the coordinate's dual (:func:`_robust_step`)."""
+    n = np.sqrt(max(vv + 2.0 * delta * y_i * xv + delta * delta * sq, 0.0))
+    if n > 1e-300:
+        dn = (y_i * xv + delta * sq) / n
+        ddn = max(sq - dn * dn, 0.0) / n
+    else:  # v + delta y x = 0: the norm grows at rate ||x|| either way
+        dn = np.sqrt(sq) if delta >= 0.0 else -np.sqrt(sq)
+        ddn = 0.0
+    g = n - eps * (A + delta)
+    slope = -(G_rest + curvature * delta)
+    second = -curvature
+    if g > 0.0:
+        dg = dn - eps
+        slope -= g * dg
+        second -= dg * dg + g * ddn
+    return slope, second
+
+
+@njit(cache=True, nogil=True)
 def _robust_step(G_rest, curvature, vv, xv, sq, y_i, A, eps, lo, hi):
     """Exact coordinate step of the per-label robust SVM's dual (a safeguarded Newton).
 
     Along ``a_i + delta`` the dual is ``-(G_rest delta + curvature delta^2 / 2) -
     [g(delta)]_+^2 / 2`` with ``g(delta) = ||v + delta y_i x_i|| - eps (A + delta)``, all
     scalars: ``||v + delta y x||^2 = vv + 2 delta y xv + delta^2 sq``. It is concave, so
-    its derivative falls; Newton steps are kept inside a bracket ``[lo, hi]`` of the root
-    (the box ``[-a_i, U - a_i]`` to start with) and bisect when they leave it.
+    its derivative falls. Newton steps are kept inside a bracket of the root, starting
+    from the box ``[lo, hi] = [-a_i, U - a_i]``; a step that leaves the box tries the box's
+    end first (the optimum is often a bound: a variable leaving or joining the support),
+    and one that leaves the bracket elsewhere bisects.
     """
+    box_lo, box_hi = lo, hi
     delta = 0.0
-    for _ in range(30):
-        n2 = vv + 2.0 * delta * y_i * xv + delta * delta * sq
-        n = np.sqrt(max(n2, 0.0))
-        if n > 1e-300:
-            dn = (y_i * xv + delta * sq) / n
-            ddn = max(sq - dn * dn, 0.0) / n
-        else:  # v + delta y x = 0: the norm grows at rate ||x|| either way
-            dn = np.sqrt(sq) if delta >= 0.0 else -np.sqrt(sq)
-            ddn = 0.0
-        g = n - eps * (A + delta)
-        slope = -(G_rest + curvature * delta)
-        second = -curvature
-        if g > 0.0:
-            dg = dn - eps
-            slope -= g * dg
-            second -= dg * dg + g * ddn
+    for _ in range(40):
+        slope, second = _robust_slope(delta, G_rest, curvature, vv, xv, sq, y_i, A, eps)
         if slope > 0.0:
             lo = delta
         else:
             hi = delta
-        if abs(slope) <= 1e-12 * (1.0 + abs(G_rest)) or hi - lo <= 1e-15 * (1.0 + abs(delta)):
-            break
+        if abs(slope) <= 1e-10 * (1.0 + abs(G_rest)) or hi - lo <= 1e-12 * (1.0 + abs(delta)):
+            return delta
         step = delta - slope / second
-        if not (lo < step < hi):  # bisect (lo is always finite: -a_i or a Newton point)
+        if step <= lo or step >= hi:
+            end = box_lo if step <= lo else box_hi
+            if (end == lo or end == hi) and end != delta and end > -np.inf and end < np.inf:
+                end_slope = _robust_slope(end, G_rest, curvature, vv, xv, sq, y_i, A, eps)[0]
+                if (end == box_lo and end_slope <= 0.0) or (end == box_hi and end_slope >= 0.0):
+                    return end  # the optimum is the bound
+                if end == box_lo:
+                    lo = end
+                    box_lo = -np.inf  # tried: do not try it again
+                else:
+                    hi = end
+                    box_hi = np.inf
             step = 0.5 * (lo + hi) if hi < np.inf else lo + max(1.0, 2.0 * abs(lo))
-        if step == delta:
-            break
         delta = step
     return delta
 
