@@ -139,7 +139,12 @@ def _robust_scale(v, alpha, eps):
 
 @njit(cache=True, nogil=True)
 def _robust_slope(delta, G_rest, curvature, vv, xv, sq, y_i, A, eps):
-    """First and second derivative in ``delta`` of the coordinate's dual (:func:`_robust_step`)."""
+    """First and second derivative in ``delta`` of one coordinate's dual, per-label robust SVM.
+
+    Along ``a_i + delta`` the dual is ``-(G_rest delta + curvature delta^2 / 2) -
+    [g(delta)]_+^2 / 2`` with ``g(delta) = ||v + delta y_i x_i|| - eps (A + delta)``, all
+    scalars: ``||v + delta y x||^2 = vv + 2 delta y xv + delta^2 sq``. It is concave.
+    """
     n = np.sqrt(max(vv + 2.0 * delta * y_i * xv + delta * delta * sq, 0.0))
     if n > 1e-300:
         dn = (y_i * xv + delta * sq) / n
@@ -158,46 +163,6 @@ def _robust_slope(delta, G_rest, curvature, vv, xv, sq, y_i, A, eps):
 
 
 @njit(cache=True, nogil=True)
-def _robust_step(G_rest, curvature, vv, xv, sq, y_i, A, eps, lo, hi):
-    """Exact coordinate step of the per-label robust SVM's dual (a safeguarded Newton).
-
-    Along ``a_i + delta`` the dual is ``-(G_rest delta + curvature delta^2 / 2) -
-    [g(delta)]_+^2 / 2`` with ``g(delta) = ||v + delta y_i x_i|| - eps (A + delta)``, all
-    scalars: ``||v + delta y x||^2 = vv + 2 delta y xv + delta^2 sq``. It is concave, so
-    its derivative falls. Newton steps are kept inside a bracket of the root, starting
-    from the box ``[lo, hi] = [-a_i, U - a_i]``; a step that leaves the box tries the box's
-    end first (the optimum is often a bound: a variable leaving or joining the support),
-    and one that leaves the bracket elsewhere bisects.
-    """
-    box_lo, box_hi = lo, hi
-    delta = 0.0
-    for _ in range(40):
-        slope, second = _robust_slope(delta, G_rest, curvature, vv, xv, sq, y_i, A, eps)
-        if slope > 0.0:
-            lo = delta
-        else:
-            hi = delta
-        if abs(slope) <= 1e-10 * (1.0 + abs(G_rest)) or hi - lo <= 1e-12 * (1.0 + abs(delta)):
-            return delta
-        step = delta - slope / second
-        if step <= lo or step >= hi:
-            end = box_lo if step <= lo else box_hi
-            if (end == lo or end == hi) and end != delta and end > -np.inf and end < np.inf:
-                end_slope = _robust_slope(end, G_rest, curvature, vv, xv, sq, y_i, A, eps)[0]
-                if (end == box_lo and end_slope <= 0.0) or (end == box_hi and end_slope >= 0.0):
-                    return end  # the optimum is the bound
-                if end == box_lo:
-                    lo = end
-                    box_lo = -np.inf  # tried: do not try it again
-                else:
-                    hi = end
-                    box_hi = np.inf
-            step = 0.5 * (lo + hi) if hi < np.inf else lo + max(1.0, 2.0 * abs(lo))
-        delta = step
-    return delta
-
-
-@njit(cache=True, nogil=True)
 def _solve_label(indptr, indices, data, sqnorm, y, offset, diag, upper, rho, centre,
                  fixed_centre, tol, max_epochs, seed, w, alpha, eps=0.0):
     """Dual coordinate descent with shrinking for one label; ``w`` and ``alpha`` in place.
@@ -212,8 +177,12 @@ def _solve_label(indptr, indices, data, sqnorm, y, offset, diag, upper, rho, cen
     ``y_i (w' . x_i + offset_i + b) - eps ||w'||``. Minimising over ``w'`` in closed form
     gives the dual ``sum_i a_i - D/2 sum_i a_i^2 - [||v|| - eps sum_i a_i]_+^2 / 2`` with
     ``v = sum_i a_i y_i x_i`` and ``w' = c v``, ``c = [||v|| - eps A]_+ / ||v||``
-    (:func:`_robust_scale`): ``w`` then holds ``v``, and each coordinate is maximised
-    exactly by :func:`_robust_step`, from ``x_i . v``, ``||v||^2`` and ``A = sum_i a_i``.
+    (:func:`_robust_scale`): ``w`` then holds ``v``, and each coordinate takes one clipped
+    Newton step on that concave dual (:func:`_robust_slope`, from ``x_i . v``,
+    ``||v||^2`` and ``A = sum_i a_i``), as LIBLINEAR's dual solvers for non-quadratic
+    duals do. (Maximising every coordinate exactly, by a safeguarded Newton, took fewer
+    sweeps but about 1.5 times as long on bibtex; the stopping rule checks the result
+    either way.)
 
     Returns the intercept, the number of sweeps and whether the stopping rule was met.
     """
@@ -276,9 +245,9 @@ def _solve_label(indptr, indices, data, sqnorm, y, offset, diag, upper, rho, cen
             pg_min = min(pg_min, PG)
             if abs(PG) > 1e-12:
                 if robust:
-                    step = _robust_step(G_rest, rho + diag, vv, xv, sqnorm[i], y[i], A, eps,
-                                        -a, upper - a)
-                    new = min(max(a + step, 0.0), upper)
+                    slope0, second0 = _robust_slope(0.0, G_rest, rho + diag, vv, xv, sqnorm[i],
+                                                    y[i], A, eps)
+                    new = min(max(a - slope0 / second0, 0.0), upper)
                 else:
                     new = min(max(a - G / (sqnorm[i] + rho + diag), 0.0), upper)
                 delta = (new - a) * y[i]
