@@ -246,7 +246,7 @@ def test_estimator_parameters_reach_the_net(data):
         ARMClassifier(net_params={"adversarial_eps": 0.1}, **FAST).fit(X, Y)
 
 
-@pytest.mark.parametrize("method", ["per-label", "gase"])
+@pytest.mark.parametrize("method", ["per-label"])
 def test_linear_only_method_with_torch_backend_raises(data, method):
     X, Y = data
     clf = ARMClassifier(adversarial_eps=0.5, adversarial_method=method, **FAST)
