@@ -62,11 +62,12 @@ def _reproduce(args):
     try:
         reproduce(
             tables=args.table,
-            datasets=args.dataset,
+            datasets=[name for name in args.dataset.split(",") if name.strip()],
             data_home=args.data_home,
             out=args.out,
             cache_dir=args.cache_dir,
             quick=args.quick,
+            preprocess=args.preprocess,
             n_jobs=args.n_jobs,
             progress=not args.no_progress,
         )
@@ -113,9 +114,10 @@ def _parser():
     )
     rep.add_argument("--table", default="all", choices=["2", "3", "4", "all"],
                      help="which table to reproduce (default: all)")
-    rep.add_argument("--dataset", default="digits", metavar="NAME",
+    rep.add_argument("--dataset", default="digits", metavar="NAME[,NAME...]",
                      help="digits (embedded, default), emotions, yeast, medical, enron, "
-                          "another MULAN name, or all (digits and those four)")
+                          "another MULAN name, or all (digits and those four); several "
+                          "separated by commas")
     rep.add_argument("--data-home", default=None, metavar="DIR",
                      help="folder of the MULAN data sets (default: $SKARM_DATA)")
     rep.add_argument("--out", default="skarm-reproduce", metavar="DIR",
@@ -125,6 +127,11 @@ def _parser():
     rep.add_argument("--quick", action="store_true",
                      help="smoke test in seconds: 300 rows, 2-value grids, 40 attacked "
                           "instances")
+    rep.add_argument("--preprocess", default="standardise",
+                     choices=["standardise", "unit-norm"],
+                     help="features after the split: standardise (StandardScaler fitted on "
+                          "train, default) or unit-norm (every row scaled to unit L2 norm, "
+                          "the geometry of the paper's TF-IDF data)")
     rep.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="N",
                      help="cells fitted in parallel (default: 1; -1: all CPUs)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")

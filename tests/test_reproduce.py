@@ -18,14 +18,22 @@ from skarm.experiments import (
     split_standardise,
 )
 from skarm.experiments import _run as run_module
-from skarm.experiments._analysis import pareto_front, select_alpha, spearman
-from skarm.experiments._cells import CellStore
+from skarm.experiments._analysis import (
+    pareto_front,
+    select_across_methods,
+    select_alpha,
+    spearman,
+)
+from skarm.experiments._cells import CellStore, cell_config, compute_cell
 from skarm.experiments._claims import trend
+from skarm.experiments._protocol import PROTOCOL_VERSION
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-PAPER_COLUMNS = "|  | non | L2 | nl | sg | pm | SAE |"
+PAPER_COLUMNS = "|  | non | L2 | nl | sg | pm | SAE | AT |"
+# The quick protocol: lambda = 0, one lambda for each of the five penalties, one AT budget.
+QUICK_CELLS = 7
 
 
 def quiet(msg):
@@ -74,6 +82,53 @@ def test_default_grids_and_budgets():
     assert p.eps_table3 == (0.05, 0.2) and p.eps_table2 == 0.5 and p.eps_table4 == 0.05
     q = default_protocol(quick=True)
     assert len(q.table_grid) == 2 and q.max_attack is not None
+    # Adversarial training: budgets on the scale of the attack budgets, around 0.05 and 0.2.
+    assert p.grid("at") == p.at_grid and min(p.at_grid) < 0.05 and max(p.at_grid) >= 0.2
+    assert len(q.at_grid) == 1
+    # The validation split is attacked at every reported budget, not only eps_select.
+    assert set(p.eps_table3) | {p.eps_select} == set(p.val_eps_fractions)
+    assert p.preprocess == "standardise"
+    with pytest.raises(ReproduceError, match="unit-norm"):
+        type(p)(preprocess="l2")
+
+
+def test_unit_norm_preprocessing_scales_every_row():
+    data = load_dataset("digits", max_samples=200)
+    s = split_standardise(data.X, data.Y, preprocess="unit-norm")
+    for X in (s.X_train, s.X_val, s.X_test):
+        assert_allclose(np.linalg.norm(X, axis=1), 1.0)
+    # Same rows as the standardised split: only the features change.
+    assert np.array_equal(s.test, split_standardise(data.X, data.Y).test)
+    assert budgets(s.X_train, (0.05,)) == {"0.05": pytest.approx(0.05)}
+
+
+def test_cell_key_has_the_preprocessing_and_the_at_settings():
+    p = default_protocol(quick=True)
+    u = default_protocol(quick=True, preprocess="unit-norm")
+    data = load_dataset("digits", max_samples=50)
+    config = cell_config(data, "l2", 0.1, p)
+    assert config["protocol_version"] == PROTOCOL_VERSION >= 2
+    assert config["preprocess"] == "standardise" and "at_method" not in config
+    assert config["val_eps_fractions"] == [0.05, 0.2]
+    assert cell_config(data, "l2", 0.1, u) != config
+    at = cell_config(data, "at", 0.05, p)
+    assert at["method"] == "at" and at["alpha"] == 0.05 and at["at_method"] == "per-label"
+    assert cell_config(data, "at", 0.0, p)["method"] == "none"  # e = 0 is the plain model
+
+
+def test_adversarial_training_cell_and_collapse():
+    p = default_protocol(quick=True)
+    data = load_dataset("digits", max_samples=300)
+    split = split_standardise(data.X, data.Y)
+    record = compute_cell(data, split, "at", 0.05, p)
+    assert set(record["val"]["gase"]) == {"0.05", "0.2"}
+    assert record["collapse"] == {"coef_zero": False, "constant_prediction": False,
+                                  "collapsed": False, "fit_warning": False}
+    # A training budget of twice the median row norm: no hyperplane keeps the rows that far,
+    # the per-label worst case is minimised by W = 0, a constant predictor.
+    record = compute_cell(data, split, "at", 2.0, p)
+    assert record["collapse"]["coef_zero"] and record["collapse"]["collapsed"]
+    assert record["collapse"]["constant_prediction"] and record["collapse"]["fit_warning"]
 
 
 def test_unknown_dataset_suggests_the_closest_name(data_home):
@@ -96,6 +151,27 @@ def test_selection_prefers_the_smaller_alpha_on_ties():
     # The constrained rule refuses the model that lost 0.3 clean micro-F1.
     assert select_alpha(cells, "sae", p, rule="constrained") == 0.1
     assert select_alpha(cells, "none", p) == 0.0
+
+
+def test_selection_across_methods_is_at_the_reported_budget():
+    p = default_protocol(quick=True)
+
+    def cell(clean, adv_small, adv_large):
+        return {"val": {"clean": {"micro": clean},
+                        "gase": {"0.05": {"micro": adv_small}, "0.2": {"micro": adv_large}}}}
+
+    cells = {
+        ("none", 0.0): cell(0.80, 0.50, 0.10),
+        ("l2", 0.1): cell(0.81, 0.60, 0.20),
+        ("sae", 0.1): cell(0.79, 0.55, 0.40),   # within 0.02 of the best clean (0.81)
+        ("at", 0.05): cell(0.70, 0.70, 0.60),   # most robust, but loses 0.11 clean
+    }
+    assert select_across_methods(cells, p, 0.05) == ("l2", 0.1)
+    assert select_across_methods(cells, p, 0.2) == ("sae", 0.1)
+    assert select_across_methods(cells, p, 0.2, tolerance=0.2) == ("at", 0.05)
+    # Ties: the first in table order.
+    cells[("sae", 0.1)] = cell(0.79, 0.60, 0.20)
+    assert select_across_methods(cells, p, 0.05) == ("l2", 0.1)
 
 
 def test_pareto_front_and_spearman():
@@ -139,7 +215,7 @@ def test_quick_run_writes_json_markdown_and_plots(quick_run):
         assert p.stat().st_size > 0
         if p.suffix == ".png":
             assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert run.n_fitted == run.n_cells == 6 and run.n_cached == 0
+    assert run.n_fitted == run.n_cells == QUICK_CELLS and run.n_cached == 0
 
 
 def test_quick_run_results_json(quick_run):
@@ -151,7 +227,8 @@ def test_quick_run_results_json(quick_run):
     assert t2["alpha"] == [0.0, 0.1] and len(t2["C_a"]) == len(t2["sae_mean"]) == 2
     assert set(t2["spearman"]) >= {"model_mean", "model_median", "instance_pooled"}
     for rule in ("adversarial", "constrained"):
-        assert list(t3[rule]) == ["none", "l2", "nuclear", "single", "primal", "sae"]
+        assert list(t3[rule]) == ["none", "l2", "nuclear", "single", "primal", "sae", "at"]
+        assert t3[rule]["at"]["alpha"] == 0.05
         for m in t3[rule].values():
             # Adversarial F1 never beats clean F1 on the same instances... in expectation;
             # GASE flips at least as many labels as PGD on linear models.
@@ -160,8 +237,25 @@ def test_quick_run_results_json(quick_run):
                 assert 0 <= m["gase"][key]["micro"] <= 1
     assert len(t4["phi_align"]) == len(t4["pert_micro"]) == 2
     assert set(result["pareto"]) == {"0.05", "0.2"}
+    assert "at" in result["pareto"]["0.05"]["methods"]
+    assert [pt["alpha"] for pt in result["grid"]["at"]] == [0.0, 0.05]
+    assert all(isinstance(pt["collapsed"], bool) for pt in result["grid"]["at"])
+    assert len(t2["collapsed"]) == len(t4["collapsed"]) == 2
+    # The selection table: one row per reported budget.
+    selection = result["selection"]
+    assert set(selection) == {"0.05", "0.2"}
+    for row in selection.values():
+        assert row["n_candidates"] == QUICK_CELLS
+        assert row["best_of_six"]["method"] != "at"
+        assert_allclose(row["gap"], row["selected"]["test_adv_micro"]
+                        - row["best_of_six"]["test_adv_micro"])
+        best = max(m["test_adv_micro"] for m in row["methods"].values())
+        assert row["best_of_six"]["test_adv_micro"] == best
+    targets = doc["selection_targets"]
+    assert targets["n_cells"] == 2 and 0 <= targets["n_at_least_best"] <= 2
     info = result["info"]
     assert info["n_samples"] == 300 and info["n_attacked"] == 40
+    assert info["preprocess"] == "standardise" and isinstance(info["collapsed"], list)
     assert_allclose(info["eps"]["0.5"], 0.5 * info["median_row_norm"], rtol=1e-5)
     assert doc["claims"] and all("ours" in c for c in doc["claims"])
 
@@ -175,7 +269,9 @@ def test_quick_run_tables_are_laid_out_like_the_paper(quick_run):
     table3 = text.split("### Table 3:")[1].split("###")[0]
     rows = [line for line in table3.splitlines() if line.startswith("| ")]
     labels = [row.split("|")[1].strip() for row in rows[1:]]
-    assert labels[:3] == ["lambda (validation)", "micro-F1 clean", "macro-F1 clean"]
+    assert labels[:3] == ["lambda (validation; AT: train e)", "micro-F1 clean",
+                          "macro-F1 clean"]
+    assert rows[1].split("|")[-2].strip().startswith("e=0.05")  # AT's training budget
     assert any(label.startswith("eps=0.05") and label.endswith("micro") for label in labels)
     assert any(label.startswith("eps=0.2") and label.endswith("macro") for label in labels)
     assert all(len(row.split("|")) == len(rows[0].split("|")) for row in rows)
@@ -183,7 +279,10 @@ def test_quick_run_tables_are_laid_out_like_the_paper(quick_run):
     for label in ("phi_align", "micro-F1 clean", "macro-F1 clean", "micro-F1 pert",
                   "macro-F1 pert"):
         assert f"| {label}" in table4
-    assert "| Table | Claim | Paper (Creepware) | digits |" in (out / "claims.md").read_text()
+    assert "### Selection table" in text and "## Selection table: all data sets" in text
+    claims = (out / "claims.md").read_text()
+    assert "| Table | Claim | Paper (Creepware) | digits |" in claims
+    assert "Selection targets over the 2 (data set, reported eps) cells" in claims
 
 
 # --------------------------------------------------------------------------------------
@@ -202,10 +301,10 @@ def test_rerun_loads_every_cell_without_fitting(quick_run, tmp_path, monkeypatch
                         str(out / "cells"), "--no-progress"])
     assert status == 0
     err = capsys.readouterr().err
-    assert "6 from cache, 0 to fit" in err
-    assert "0 cells fitted, 6 loaded from cache" in err
+    assert f"{QUICK_CELLS} from cache, 0 to fit" in err
+    assert f"0 cells fitted, {QUICK_CELLS} loaded from cache" in err
     second = json.loads((tmp_path / "results.json").read_text())
-    assert second["run"]["n_fitted"] == 0 and second["run"]["n_cached"] == 6
+    assert second["run"]["n_fitted"] == 0 and second["run"]["n_cached"] == QUICK_CELLS
     # Same cells, same tables.
     assert (tmp_path / "tables.md").read_text() == (out / "tables.md").read_text()
 
@@ -242,6 +341,24 @@ def test_table_2_alone_fits_only_the_nuclear_grid(tmp_path):
     assert {p.name for p in (tmp_path / "plots").iterdir()} == {"digits_table2_sae_vs_ca.png"}
 
 
+def test_unit_norm_run_has_its_own_cells(tmp_path, capsys):
+    status = _cli.main(["reproduce", "--quick", "--table", "2", "--preprocess", "unit-norm",
+                        "--dataset", "digits,digit-attributes", "--out", str(tmp_path),
+                        "--no-progress"])
+    assert status == 0
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["protocol"]["preprocess"] == "unit-norm"
+    info = doc["results"]["digits"]["info"]
+    assert info["preprocess"] == "unit-norm"
+    assert_allclose(info["median_row_norm"], 1.0)
+    assert "unit L2 norm" in (tmp_path / "tables.md").read_text()
+    assert doc["datasets"] == ["digits"]
+    # The standardised protocol does not reuse the unit-norm cells.
+    run = reproduce(tables="2", out=tmp_path, quick=True, progress=False, log=quiet)
+    assert run.n_cached == 0 and run.n_fitted == 2
+    capsys.readouterr()
+
+
 # --------------------------------------------------------------------------------------
 # Bad input: one line on stderr, exit status 2, no traceback
 # --------------------------------------------------------------------------------------
@@ -261,6 +378,12 @@ def test_unknown_table(capsys):
     with pytest.raises(SystemExit) as exc:
         _cli.main(["reproduce", "--table", "5"])
     assert_one_line_error(capsys, exc.value.code, "--table", "'5'", "--help")
+
+
+def test_unknown_preprocess(capsys):
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(["reproduce", "--preprocess", "l2"])
+    assert_one_line_error(capsys, exc.value.code, "--preprocess", "'l2'", "unit-norm")
 
 
 def test_unknown_dataset(tmp_path, capsys, data_home):

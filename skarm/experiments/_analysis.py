@@ -2,7 +2,8 @@
 
 Every function takes the cells of one data set as a dict ``{(method, alpha): record}``
 (records from :func:`skarm.experiments._cells.compute_cell`; ``alpha = 0`` is stored once,
-as ``("none", 0.0)``) and returns JSON-ready dicts; :mod:`skarm.experiments._tables`
+as ``("none", 0.0)``; adversarial training is ``("at", budget fraction)``) and returns
+JSON-ready dicts; :mod:`skarm.experiments._tables`
 renders them and :mod:`skarm.experiments._plots` draws them.
 """
 
@@ -14,12 +15,13 @@ import warnings
 import numpy as np
 from scipy.stats import spearmanr
 
-from ._protocol import METHODS, REGULARISERS
+from ._protocol import ALL_METHODS, METHODS
 from ._protocol import budget_key as _key
 
 __all__ = [
     "analyse_dataset",
     "pareto_front",
+    "select_across_methods",
     "select_alpha",
     "spearman",
 ]
@@ -31,6 +33,11 @@ CLEAN_TOLERANCE = 0.02
 
 def _cell(cells, method, alpha):
     return cells[("none", 0.0)] if alpha == 0 else cells[(method, float(alpha))]
+
+
+def _collapsed(cell):
+    """Whether the cell's model collapsed (W = 0 or a constant prediction on test)."""
+    return bool(cell.get("collapse", {}).get("collapsed", False))
 
 
 def spearman(a, b):
@@ -55,7 +62,7 @@ def spearman(a, b):
     return round(rho, 12), (p if np.isfinite(p) else None)
 
 
-def select_alpha(cells, method, protocol, rule="adversarial"):
+def select_alpha(cells, method, protocol, rule="adversarial", eps=None):
     """The alpha of a method chosen on the validation split (Table 3).
 
     Parameters
@@ -63,7 +70,7 @@ def select_alpha(cells, method, protocol, rule="adversarial"):
     cells : dict
         The cells of one data set.
     method : str
-        A method name; "none" always gets 0.
+        A method name; "none" always gets 0. For "at" the "alpha" is the training budget.
     protocol : Protocol
         Gives the grid and the selection budget ``eps_select``.
     rule : {"adversarial", "constrained"}, default="adversarial"
@@ -71,14 +78,17 @@ def select_alpha(cells, method, protocol, rule="adversarial"):
         ``eps_select``. "constrained": the same, among the alphas whose validation clean
         micro-F1 is within ``CLEAN_TOLERANCE`` of the unregularised model's (if none is,
         the alpha with the best clean micro-F1). Ties go to the smaller alpha.
+    eps : float, default=None
+        Select at this budget (a fraction of the median row norm) instead of
+        ``eps_select``; the validation split is attacked at every Table 3 budget.
 
     Returns
     -------
     alpha : float
     """
-    if METHODS[method] is None:
+    if method == "none":
         return 0.0
-    key = _key(protocol.eps_select)
+    key = _key(protocol.eps_select if eps is None else eps)
     grid = list(protocol.grid(method))
     adv = np.array([_cell(cells, method, a)["val"]["gase"][key]["micro"] for a in grid])
     if rule == "adversarial":
@@ -89,6 +99,118 @@ def select_alpha(cells, method, protocol, rule="adversarial"):
     if not eligible.any():
         return float(grid[int(np.argmax(clean))])
     return float(grid[int(np.argmax(np.where(eligible, adv, -np.inf)))])
+
+
+def _candidates(cells, protocol, methods=ALL_METHODS):
+    """Every (method, alpha) of the grids, the unregularised model once, in table order."""
+    out = [("none", 0.0)]
+    out += [(m, float(a)) for m in methods if m != "none" for a in protocol.grid(m) if a > 0]
+    return [c for c in out if c[0] == "none" or c in cells]
+
+
+def select_across_methods(cells, protocol, eps, tolerance=CLEAN_TOLERANCE):
+    """The model chosen on validation among every method and its grid, at the budget ``eps``.
+
+    The candidates are all the cells of the data set (the unregularised model, every
+    penalty at every lambda, adversarial training at every training budget). The one
+    chosen has the best validation adversarial micro-F1 at ``eps`` among the candidates
+    whose validation clean micro-F1 is within ``tolerance`` of the best validation clean
+    micro-F1 of all candidates (the rule of
+    :func:`~skarm.model_selection.robust_refit`); ties go to the first in table order
+    (methods as in Table 3, then smaller alpha).
+
+    Parameters
+    ----------
+    cells : dict
+        The cells of one data set.
+    protocol : Protocol
+        Gives the grids.
+    eps : float
+        The budget, as a fraction of the median row norm: the reported one.
+    tolerance : float, default=CLEAN_TOLERANCE
+        Clean micro-F1 a candidate may lose against the best validation clean micro-F1.
+
+    Returns
+    -------
+    method, alpha : str, float
+
+    Examples
+    --------
+    >>> from skarm.experiments import default_protocol
+    >>> from skarm.experiments._analysis import select_across_methods
+    >>> def cell(clean, adv):
+    ...     return {"val": {"clean": {"micro": clean}, "gase": {"0.2": {"micro": adv}}}}
+    >>> cells = {("none", 0.0): cell(0.80, 0.1), ("l2", 0.1): cell(0.79, 0.3),
+    ...          ("at", 0.05): cell(0.70, 0.6)}
+    >>> select_across_methods(cells, default_protocol(quick=True), 0.2)
+    ('l2', 0.1)
+    """
+    key = _key(eps)
+    candidates = _candidates(cells, protocol)
+    clean = np.array([_cell(cells, m, a)["val"]["clean"]["micro"] for m, a in candidates])
+    adv = np.array([_cell(cells, m, a)["val"]["gase"][key]["micro"] for m, a in candidates])
+    eligible = clean >= clean.max() - tolerance - 1e-12
+    return candidates[int(np.argmax(np.where(eligible, adv, -np.inf)))]
+
+
+def _selection(cells, protocol):
+    """The selection table: per reported budget, the best of the six paper methods on test
+    (each with its alpha chosen on validation at that budget) against the model selected
+    across all methods on validation at that budget."""
+    base = cells[("none", 0.0)]
+    out = {}
+    for fraction in protocol.eps_table3:
+        key = _key(fraction)
+        per_method = {}
+        for method in METHODS:
+            alpha = select_alpha(cells, method, protocol, "adversarial", eps=fraction)
+            cell = _cell(cells, method, alpha)
+            per_method[method] = {
+                "alpha": alpha,
+                "test_adv_micro": cell["test"]["gase"][key]["micro"],
+                "test_clean_micro": cell["test"]["clean"]["micro"],
+                "collapsed": _collapsed(cell),
+            }
+        best = max(per_method, key=lambda m: per_method[m]["test_adv_micro"])
+        # The same among the models that did not collapse (a constant predictor cannot be
+        # attacked, so at a large eps it can be the "most robust" of the six).
+        alive = [m for m in per_method if not per_method[m]["collapsed"]]
+        best_alive = max(alive, key=lambda m: per_method[m]["test_adv_micro"]) if alive else None
+        method, alpha = select_across_methods(cells, protocol, fraction)
+        cell = _cell(cells, method, alpha)
+        selected = {
+            "method": method,
+            "alpha": alpha,
+            "val_clean_micro": cell["val"]["clean"]["micro"],
+            "val_adv_micro": cell["val"]["gase"][key]["micro"],
+            "test_adv_micro": cell["test"]["gase"][key]["micro"],
+            "test_adv_macro": cell["test"]["gase"][key]["macro"],
+            "test_clean_micro": cell["test"]["clean"]["micro"],
+            "test_clean_macro": cell["test"]["clean"]["macro"],
+            "collapsed": _collapsed(cell),
+        }
+        base_clean = base["test"]["clean"]["micro"]
+        out[key] = {
+            "eps_fraction": fraction,
+            "eps": base["eps"][key],
+            "methods": per_method,
+            "best_of_six": {"method": best, **per_method[best]},
+            "selected": selected,
+            "gap": selected["test_adv_micro"] - per_method[best]["test_adv_micro"],
+            "best_of_six_not_collapsed": (
+                None if best_alive is None else {"method": best_alive, **per_method[best_alive]}
+            ),
+            "gap_not_collapsed": (
+                None if best_alive is None
+                else selected["test_adv_micro"] - per_method[best_alive]["test_adv_micro"]
+            ),
+            "unregularised_clean_micro": base_clean,
+            "clean_within_tolerance": bool(
+                selected["test_clean_micro"] >= base_clean - CLEAN_TOLERANCE - 1e-12
+            ),
+            "n_candidates": len(_candidates(cells, protocol)),
+        }
+    return out
 
 
 def pareto_front(clean, adv):
@@ -137,6 +259,7 @@ def _table2(cells, protocol):
         "clean_micro": [r["test"]["clean"]["micro"] for r in rows],
         "clean_macro": [r["test"]["clean"]["macro"] for r in rows],
         "phi_align": [r["test"]["phi_align"] for r in rows],
+        "collapsed": [_collapsed(r) for r in rows],
     }
     rho, p = spearman(out["sae_mean"], out["C_a"])
     rho_med, p_med = spearman(out["sae_median"], out["C_a"])
@@ -179,6 +302,7 @@ def _method_summary(cell, protocol):
         "sae_mean": test["sae"]["mean"],
         "sae_median": test["sae"]["median"],
         "phi_align": test["phi_align"],
+        "collapsed": _collapsed(cell),
     }
 
 
@@ -188,7 +312,7 @@ def _table3(cells, protocol):
     out["eps"] = [any_cell["eps"][_key(f)] for f in protocol.eps_table3]
     for rule in ("adversarial", "constrained"):
         methods = {}
-        for method in METHODS:
+        for method in ALL_METHODS:
             alpha = select_alpha(cells, method, protocol, rule)
             cell = _cell(cells, method, alpha)
             methods[method] = {
@@ -216,6 +340,7 @@ def _table4(cells, protocol):
         "C_a": [r["test"]["gase"][eps]["C_a"] for r in rows],
         "sae_mean": [r["test"]["sae"]["mean"] for r in rows],
         "sae_median": [r["test"]["sae"]["median"] for r in rows],
+        "collapsed": [_collapsed(r) for r in rows],
     }
 
 
@@ -223,15 +348,17 @@ def _grid(cells, protocol, methods):
     """Every evaluated alpha of every method (the lambda plots and the fronts)."""
     out = {}
     for method in methods:
-        alphas = [0.0, *protocol.grid(method)] if method in REGULARISERS else [0.0]
+        alphas = [0.0, *protocol.grid(method)] if method != "none" else [0.0]
         points = []
         for a in alphas:
             cell = _cell(cells, method, a)
             points.append({
                 "alpha": a,
                 "val_clean_micro": cell["val"]["clean"]["micro"],
-                # The validation split is attacked at the selection budget only.
+                # The validation split's adversarial micro-F1 at the selection budget, and
+                # at every budget it is attacked at.
                 "val_adv_micro": cell["val"]["gase"][_key(protocol.eps_select)]["micro"],
+                "val_adv": {k: v["micro"] for k, v in cell["val"]["gase"].items()},
                 "fit_seconds": cell["fit"]["seconds"],
                 "converged": cell["fit"]["converged"],
                 **_method_summary(cell, protocol),
@@ -257,6 +384,7 @@ def _pareto(grid, protocol):
                 "front_alpha": [points[i]["alpha"] for i in front],
                 "front_clean": [clean[i] for i in front],
                 "front_adv": [adv[i] for i in front],
+                "front_collapsed": [points[i]["collapsed"] for i in front],
                 "hypervolume": _hypervolume(clean, adv, front),
                 "best_adv_matched_clean": max(matched) if matched else None,
                 "best_adv": max(adv),
@@ -264,7 +392,7 @@ def _pareto(grid, protocol):
                 "alpha_at_best_adv": points[int(np.argmax(adv))]["alpha"],
             }
             union.extend(
-                (method, p["alpha"], c, a)
+                (method, p["alpha"], c, a, p["collapsed"])
                 for p, c, a in zip(points, clean, adv, strict=True)
                 if method == "none" or p["alpha"] > 0
             )
@@ -274,7 +402,7 @@ def _pareto(grid, protocol):
             "methods": per_method,
             "union_front": [
                 {"method": union[i][0], "alpha": union[i][1], "clean": union[i][2],
-                 "adv": union[i][3]}
+                 "adv": union[i][3], "collapsed": union[i][4]}
                 for i in front
             ],
         }
@@ -298,7 +426,8 @@ def analyse_dataset(cells, protocol, tables, info):
     Returns
     -------
     result : dict
-        ``info``, and ``table2``, ``table3``, ``table4``, ``grid``, ``pareto`` as asked.
+        ``info``, and ``table2``, ``table3``, ``selection``, ``table4``, ``grid``,
+        ``pareto`` as asked (``selection`` and ``pareto`` come with Table 3).
     """
     result = {"info": info}
     methods = ["none"]
@@ -307,7 +436,8 @@ def analyse_dataset(cells, protocol, tables, info):
         methods.append("nuclear")
     if "3" in tables:
         result["table3"] = _table3(cells, protocol)
-        methods = list(METHODS)
+        result["selection"] = _selection(cells, protocol)
+        methods = list(ALL_METHODS)
     if "4" in tables:
         result["table4"] = _table4(cells, protocol)
         if "sae" not in methods:

@@ -2,9 +2,11 @@
 
 A cell is a (data set, method, alpha) triple. It fits the model on the training split and
 computes every metric any table or plot needs, on the validation split (for choosing alpha:
-clean F1, and GASE F1 at the selection budget ``eps_select``) and on the test split (for
+clean F1, and GASE F1 at the selection budget ``eps_select`` and at every Table 3 budget) and
+on the test split (for
 reporting): clean and adversarial micro/macro-F1 (GASE at every budget, PGD as a
-cross-check), C_a, the per-instance SAE, phi_align. The record is a small JSON file named
+cross-check), C_a, the per-instance SAE, phi_align, and whether the model collapsed (W = 0
+or a constant prediction). The record is a small JSON file named
 by a hash of everything the result depends on (the data, the split, the model, the
 budgets, the attack settings, the skarm version and the code that computes it), written
 atomically (a temporary file, then a rename), so an interrupted run keeps every finished
@@ -28,13 +30,22 @@ from sklearn.metrics import f1_score
 
 from .._version import __version__
 from ..utils._io import atomic_write
-from ._protocol import PROTOCOL_VERSION, budget_key, budgets, make_estimator, median_row_norm
+from ._protocol import (
+    ADVERSARIAL,
+    PROTOCOL_VERSION,
+    budget_key,
+    budgets,
+    make_estimator,
+    median_row_norm,
+)
 
 __all__ = ["CellStore", "cell_config", "cell_key", "compute_cell", "to_json"]
 
 # Protocol fields a cell depends on; the grids only say *which* cells are needed.
 _CELL_FIELDS = (
     "eps_fractions",
+    "val_eps_fractions",
+    "preprocess",
     "split",
     "random_state",
     "max_samples",
@@ -85,6 +96,9 @@ def cell_config(data, method, alpha, protocol):
         "alpha": float(alpha),
         **{name: settings[name] for name in _CELL_FIELDS},
     }
+    if config["method"] == ADVERSARIAL:
+        # alpha is the training budget (a fraction of the median row norm) of this model.
+        config["at_method"] = settings["at_method"]
     # As it reads back from the cache file (tuples become lists), so that it compares equal.
     return json.loads(json.dumps(config))
 
@@ -169,6 +183,33 @@ def _f1(Y, P):
     }
 
 
+def collapse_facts(model, P_test, clean_micro):
+    """Whether a fitted linear model collapsed: W = 0, or a constant prediction on test.
+
+    A collapsed model (every ``coef_`` zero, or every label predicted the same on every
+    test instance, or a clean micro-F1 of 0) cannot be attacked and is no point of a trend:
+    the tables mark it and the claims leave it out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> from skarm.experiments._cells import collapse_facts
+    >>> model = SimpleNamespace(coef_=np.zeros((2, 3)))
+    >>> collapse_facts(model, np.array([[1, 0], [1, 0]]), 0.5)["collapsed"]
+    True
+    """
+    coef = getattr(model, "coef_", None)
+    coef_zero = coef is not None and not np.any(coef)
+    P = np.asarray(P_test)
+    constant = bool(P.shape[0] > 0 and np.all(P == P[:1]))
+    return {
+        "coef_zero": bool(coef_zero),
+        "constant_prediction": constant,
+        "collapsed": bool(coef_zero or constant or clean_micro == 0),
+    }
+
+
 def _attack_metrics(attack, X, Y):
     """F1 of the model on the attacked X and the number of labels the attack flipped.
 
@@ -193,14 +234,16 @@ def compute_cell(data, split, method, alpha, protocol):
     method : str
         A key of :data:`~skarm.experiments.METHODS`.
     alpha : float
-        Penalty weight (the paper's lambda); 0 is the unregularised model.
+        Penalty weight (the paper's lambda); 0 is the unregularised model. For "at", the
+        training budget as a fraction of the median row norm.
     protocol : Protocol
         The settings.
 
     Returns
     -------
     record : dict
-        ``config``, ``fit`` (seconds, iterations, convergence), ``eps`` (the budgets),
+        ``config``, ``fit`` (seconds, iterations, convergence), ``collapse`` (W = 0,
+        constant prediction), ``eps`` (the budgets),
         ``val`` and ``test`` metrics, and per-instance test values under ``instances``
         (SAE of every test instance; GASE counts of the attacked prefix).
     """
@@ -209,24 +252,29 @@ def compute_cell(data, split, method, alpha, protocol):
 
     cell_start = time.perf_counter()
     config = cell_config(data, method, alpha, protocol)
-    model = make_estimator(method, alpha, protocol)
+    scale = median_row_norm(split.X_train)
+    model = make_estimator(method, alpha, protocol, scale=scale)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(split.X_train, split.Y_train)
     fit_seconds = time.perf_counter() - start
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    # The estimator's own check (on the training rows), next to the test-split one below.
+    warned_collapsed = any(w.category.__name__ == "CollapsedModelWarning" for w in caught)
 
     eps = budgets(split.X_train, protocol.eps_fractions)
     n_att = protocol.max_attack
     X_val, Y_val = split.X_val[:n_att], split.Y_val[:n_att]
     X_att, Y_att = split.X_test[:n_att], split.Y_test[:n_att]
 
-    # The validation split only serves the choice of alpha: attacked at eps_select alone.
-    select = budget_key(protocol.eps_select)
+    # The validation split only serves the choice of alpha: attacked at eps_select and at
+    # every reported budget of Table 3 (the selection table picks at the reported budget).
     val = {"clean": _f1(split.Y_val, model.predict(split.X_val)), "gase": {}}
-    gase = GASEAttack(model, eps=eps[select], reference="label")
-    val["gase"][select], _ = _attack_metrics(gase, X_val, Y_val)
+    for fraction in protocol.val_eps_fractions:
+        key = budget_key(fraction)
+        gase = GASEAttack(model, eps=eps[key], reference="label")
+        val["gase"][key], _ = _attack_metrics(gase, X_val, Y_val)
     P_test = model.predict(split.X_test)  # X_att is its first n_att rows
     test = {
         "clean": _f1(split.Y_test, P_test),
@@ -257,6 +305,8 @@ def compute_cell(data, split, method, alpha, protocol):
     record = {
         "config": config,
         "fit": {"seconds": fit_seconds, "n_iter": int(model.n_iter_), "converged": converged},
+        "collapse": {**collapse_facts(model, P_test, test["clean"]["micro"]),
+                     "fit_warning": warned_collapsed},
         # Fit and every measurement: what a rerun without the cache would spend on the cell.
         "seconds": time.perf_counter() - cell_start,
         "data": {
@@ -264,7 +314,7 @@ def compute_cell(data, split, method, alpha, protocol):
             "n_val": len(split.val),
             "n_test": len(split.test),
             "n_attacked": len(Y_att),
-            "median_row_norm": median_row_norm(split.X_train),
+            "median_row_norm": scale,
         },
         "eps": eps,
         "val": val,

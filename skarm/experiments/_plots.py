@@ -2,15 +2,16 @@
 
 Three kinds, per data set: clean and adversarial micro-F1 against lambda for every penalty;
 SAE against C_a across the nuclear-norm grid (Table 2); the clean-vs-adversarial micro-F1
-Pareto fronts of all methods, one plot per Table 3 budget.
+Pareto fronts of all methods, one plot per Table 3 budget. Adversarial training ("at") gets a
+panel and a front of its own, over its training budgets; collapsed models are drawn hollow.
 """
 
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._analysis import CLEAN_TOLERANCE
-from ._protocol import PAPER_NAMES, REGULARISERS, budget_key
-from ._tables import format_alpha
+from ._protocol import ADVERSARIAL, PAPER_NAMES, REGULARISERS, budget_key
+from ._tables import format_alpha, format_param
 
 __all__ = ["plot_dataset"]
 
@@ -22,6 +23,7 @@ _COLORS = {
     "single": "tab:green",
     "primal": "tab:purple",
     "sae": "tab:red",
+    ADVERSARIAL: "tab:brown",
 }
 
 
@@ -42,9 +44,10 @@ def _save(fig, path):
 
 
 def plot_f1_vs_lambda(name, result, path):
-    """Clean and adversarial (GASE) test micro-F1 against lambda, one panel per penalty."""
+    """Clean and adversarial (GASE) test micro-F1 against lambda, one panel per penalty
+    (and one for adversarial training, against its training budget)."""
     grid = result["grid"]
-    methods = [m for m in REGULARISERS if m in grid]
+    methods = [m for m in (*REGULARISERS, ADVERSARIAL) if m in grid]
     fig = _figure(3.0 * len(methods), 3.0)
     axes = fig.subplots(1, len(methods), sharey=True, squeeze=False)[0]
     for ax, method in zip(axes, methods, strict=True):
@@ -54,11 +57,15 @@ def plot_f1_vs_lambda(name, result, path):
         for key, style in zip(points[0]["gase"], ("s--", "^:", "v-."), strict=False):
             ax.plot(x, [p["gase"][key]["micro"] for p in points], style,
                     color=_COLORS[method], label=f"GASE eps={key}")
+        collapsed = [i for i, p in enumerate(points) if p.get("collapsed")]
+        if collapsed:
+            ax.plot(collapsed, [points[i]["clean_micro"] for i in collapsed], "o",
+                    mfc="white", mec="black", label="collapsed (W = 0)")
         ax.set_xticks(list(x))
-        ax.set_xticklabels([format_alpha(p["alpha"]) for p in points], rotation=60,
+        ax.set_xticklabels([format_param(method, p["alpha"]) for p in points], rotation=60,
                            fontsize=7)
         ax.set_title(PAPER_NAMES[method])
-        ax.set_xlabel("lambda")
+        ax.set_xlabel("train eps (x median norm)" if method == ADVERSARIAL else "lambda")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     axes[0].set_ylabel("test micro-F1")
@@ -100,10 +107,13 @@ def plot_pareto(name, result, key, path):
         color = _COLORS[method]
         clean = [p["clean_micro"] for p in points]
         adv = [p["gase"][key]["micro"] for p in points]
-        if method not in REGULARISERS:
+        if method == "none":
             ax.plot(clean, adv, "*", color=color, markersize=12, label="non (lambda=0)")
             continue
         ax.plot(clean, adv, "o", color=color, alpha=0.35, markersize=4)
+        gone = [(c, a) for c, a, p in zip(clean, adv, points, strict=True) if p.get("collapsed")]
+        if gone:
+            ax.plot(*zip(*gone, strict=True), "o", mfc="white", mec=color, markersize=7)
         m = block["methods"][method]
         ax.plot(m["front_clean"], m["front_adv"], "o-", color=color, markersize=5,
                 label=f"{PAPER_NAMES[method]} (HV {m['hypervolume']:.3f})")
@@ -111,7 +121,8 @@ def plot_pareto(name, result, key, path):
                label=f"non clean - {CLEAN_TOLERANCE:g}")
     ax.set_xlabel("clean micro-F1 (test)")
     ax.set_ylabel(f"adversarial micro-F1 (GASE, eps={key} x median norm)")
-    ax.set_title(f"{name}: Pareto fronts over the lambda grids", fontsize=9)
+    ax.set_title(f"{name}: Pareto fronts over the lambda grids (hollow: collapsed)",
+                 fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return _save(fig, path)

@@ -9,13 +9,19 @@ rest once for every data set (no per-data-set tuning):
 
 - split: a seeded random 50/30/20 train/validation/test split of all the rows (the paper's
   split, not the authors' code's 56/24/20), then a ``StandardScaler`` fitted on the training
-  rows; sparse inputs are densified first;
+  rows (``preprocess="standardise"``, the default) or every row scaled to unit L2 norm
+  (``preprocess="unit-norm"``, the geometry of the paper's TF-IDF rows); sparse inputs are
+  densified first;
 - budgets: the paper's L2 budgets are on unit-norm Creepware rows, so here they are the same
   numbers as *fractions of the median L2 norm of the standardised training rows*: Table 3
   at 0.05 and 0.2, Table 2 at 0.5, Table 4 at 0.05;
-- models: :class:`~skarm.ARMClassifier` with each of the six penalties and its defaults;
+- models: :class:`~skarm.ARMClassifier` with each of the six penalties and its defaults,
+  and adversarial training ("at", not in the paper: ``penalty=None`` with the per-label
+  worst-case loss at a training budget ``adversarial_eps``);
 - grids: every penalty over the same half-decade grid of ``alpha`` (the paper's lambda);
-  Tables 2 and 4 show its decade sub-grid, as the paper's five columns do.
+  Tables 2 and 4 show its decade sub-grid, as the paper's five columns do; adversarial
+  training over a grid of training budgets, fractions of the median row norm like the
+  attack budgets.
 """
 
 # Authors: The skarm developers
@@ -28,13 +34,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import Normalizer, StandardScaler
 from sklearn.utils import Bunch
 
 __all__ = [
+    "ADVERSARIAL",
+    "ALL_METHODS",
     "DATASETS",
+    "FULL_NAMES",
     "METHODS",
     "PAPER_NAMES",
+    "PREPROCESSING",
     "REGULARISERS",
     "Protocol",
     "ReproduceError",
@@ -49,7 +59,9 @@ __all__ = [
 
 # Bump when the meaning of a cell changes (metrics, split, attack settings), so that cached
 # cells computed under the old protocol are recomputed rather than silently reused.
-PROTOCOL_VERSION = 1
+# 2: the validation split is attacked at every budget of Table 3 (not only eps_select), cells
+# record whether the model collapsed, the preprocessing enters the key, adversarial training.
+PROTOCOL_VERSION = 2
 
 # The data sets of the full run: the embedded default first, then the four MULAN sets that
 # stand in for the paper's Creepware (linear models, as in the paper's Creepware setting).
@@ -67,7 +79,13 @@ METHODS = {
 }
 # The penalised methods (every method but "none"), in the same order.
 REGULARISERS = tuple(m for m, penalty in METHODS.items() if penalty is not None)
-# The paper's column headers (Table 3: non / L2 / nl / sg / pm / SAE).
+# Adversarial training (not in the paper): ARMClassifier(penalty=None, adversarial_eps=e),
+# the exact per-label worst case of the linear backend; its grid value is the training
+# budget e as a fraction of the median row norm, chosen on validation like lambda.
+ADVERSARIAL = "at"
+# Every method of the protocol: the paper's six, then adversarial training.
+ALL_METHODS = (*METHODS, ADVERSARIAL)
+# The paper's column headers (Table 3: non / L2 / nl / sg / pm / SAE), and ours for AT.
 PAPER_NAMES = {
     "none": "non",
     "l2": "L2",
@@ -75,7 +93,19 @@ PAPER_NAMES = {
     "single": "sg",
     "primal": "pm",
     "sae": "SAE",
+    ADVERSARIAL: "AT",
 }
+FULL_NAMES = {
+    "none": "unregularised",
+    "l2": "L2 (Frobenius)",
+    "nuclear": "nuclear norm",
+    "single": "ARM-Single",
+    "primal": "ARM-Primal",
+    "sae": "ARM-SAE",
+    ADVERSARIAL: "adversarial training (per-label worst case)",
+}
+# preprocess values: fitted on the training rows ("standardise") or row by row ("unit-norm").
+PREPROCESSING = ("standardise", "unit-norm")
 
 
 class ReproduceError(Exception):
@@ -112,7 +142,22 @@ class Protocol:
     eps_table4 : float
         Table 4 budget (the "pert" rows).
     eps_select : float
-        Budget of the validation adversarial micro-F1 that selects ``alpha`` in Table 3.
+        Budget of the validation adversarial micro-F1 that selects ``alpha`` in Table 3
+        (the paper's tuning: one model per method for every budget). The validation split
+        is attacked at every Table 3 budget too: the selection table picks at each.
+    at_grid : tuple of float
+        Training budgets of adversarial training ("at"), as fractions of the median row
+        norm (the same scale as the attack budgets), chosen on validation like ``alpha``.
+        The default spans 0.2x-4x of the small reported budget 0.05 and reaches the large
+        one, 0.2: the per-label worst case already gives W = 0 at 0.2 on most of the data
+        sets (no hyperplane keeps most training rows that far away), so larger budgets
+        only add collapsed models.
+    at_method : str
+        ``adversarial_method`` of those models ("per-label": the exact worst case of each
+        label alone, convex).
+    preprocess : {"standardise", "unit-norm"}
+        "standardise": a ``StandardScaler`` fitted on the training rows; "unit-norm": every
+        row scaled to unit L2 norm after the split (the geometry of the paper's TF-IDF).
     split : tuple of float
         Train, validation and test fractions.
     random_state : int
@@ -137,8 +182,8 @@ class Protocol:
     --------
     >>> from skarm.experiments import Protocol
     >>> protocol = Protocol(lambda_grid=(0.1, 1.0), table_grid=(0.0, 0.1))
-    >>> protocol.grid("sae"), protocol.grid("none")
-    ((0.1, 1.0), (0.0,))
+    >>> protocol.grid("sae"), protocol.grid("none"), protocol.grid("at")
+    ((0.1, 1.0), (0.0,), (0.01, 0.025, 0.05, 0.1, 0.2))
     >>> protocol.eps_fractions
     (0.05, 0.2, 0.5)
     """
@@ -149,6 +194,9 @@ class Protocol:
     eps_table2: float = 0.5
     eps_table4: float = 0.05
     eps_select: float = 0.05
+    at_grid: tuple = (0.01, 0.025, 0.05, 0.1, 0.2)
+    at_method: str = "per-label"
+    preprocess: str = "standardise"
     split: tuple = (0.5, 0.3, 0.2)
     random_state: int = 0
     max_samples: int | None = None
@@ -166,6 +214,18 @@ class Protocol:
     )
     quick: bool = False
 
+    def __post_init__(self):
+        if self.preprocess not in PREPROCESSING:
+            raise ReproduceError(
+                f"unknown preprocess {self.preprocess!r}; choose from "
+                f"{', '.join(PREPROCESSING)}."
+            )
+
+    @property
+    def val_eps_fractions(self):
+        """Budgets the validation split is attacked at: ``eps_select`` and Table 3's."""
+        return tuple(sorted({*self.eps_table3, self.eps_select}))
+
     @property
     def eps_fractions(self):
         """All budgets evaluated in a cell, as sorted fractions of the median row norm."""
@@ -178,13 +238,16 @@ class Protocol:
         Parameters
         ----------
         method : str
-            A key of :data:`METHODS` ("none", "sae", "primal", ...).
+            One of :data:`ALL_METHODS` ("none", "sae", "primal", ..., "at").
 
         Returns
         -------
         alphas : tuple of float
-            ``(0.0,)`` for "none", else ``lambda_grid``.
+            ``(0.0,)`` for "none", ``at_grid`` for "at" (training budgets), else
+            ``lambda_grid``.
         """
+        if method == ADVERSARIAL:
+            return tuple(self.at_grid)
         return (0.0,) if METHODS[method] is None else tuple(self.lambda_grid)
 
     def as_dict(self):
@@ -193,20 +256,23 @@ class Protocol:
         Returns
         -------
         settings : dict
-            The dataclass fields plus ``eps_fractions``.
+            The dataclass fields plus ``eps_fractions`` and ``val_eps_fractions``.
         """
-        return {**asdict(self), "eps_fractions": list(self.eps_fractions)}
+        return {**asdict(self), "eps_fractions": list(self.eps_fractions),
+                "val_eps_fractions": list(self.val_eps_fractions)}
 
 
-def default_protocol(quick=False):
+def default_protocol(quick=False, preprocess="standardise"):
     """The protocol of the full reproduction, or of the quick smoke run.
 
     Parameters
     ----------
     quick : bool, default=False
-        Quick mode: at most 300 rows, two-value grids (``alpha`` in {0, 0.1}), at most 40
-        attacked instances, 20 PGD steps. It runs in seconds and exercises every code path,
-        but its numbers mean little.
+        Quick mode: at most 300 rows, two-value grids (``alpha`` in {0, 0.1}), one
+        adversarial-training budget (0.05), at most 40 attacked instances, 20 PGD steps. It
+        runs in seconds and exercises every code path, but its numbers mean little.
+    preprocess : {"standardise", "unit-norm"}, default="standardise"
+        The features' preprocessing (see :class:`Protocol`).
 
     Returns
     -------
@@ -222,10 +288,12 @@ def default_protocol(quick=False):
     (0.0, 0.1)
     """
     if not quick:
-        return Protocol()
+        return Protocol(preprocess=preprocess)
     return Protocol(
         lambda_grid=(0.1,),
         table_grid=(0.0, 0.1),
+        at_grid=(0.05,),
+        preprocess=preprocess,
         max_samples=300,
         max_attack=40,
         pgd_max_iter=20,
@@ -233,14 +301,22 @@ def default_protocol(quick=False):
     )
 
 
-def make_estimator(method, alpha, protocol):
+def make_estimator(method, alpha, protocol, scale=None):
     """The unfitted model of one cell: ``ARMClassifier(penalty, alpha, **params)``.
 
     ``alpha = 0`` gives the unregularised model whatever the penalty, so it is built as
-    ``penalty=None``.
+    ``penalty=None``. For adversarial training ("at") ``alpha`` is the training budget as a
+    fraction of ``scale`` (the median row norm of the training rows): the model is
+    ``ARMClassifier(penalty=None, adversarial_eps=alpha * scale)``.
     """
     from .._classifier import ARMClassifier
 
+    if method == ADVERSARIAL and alpha > 0:
+        if scale is None:
+            raise ValueError("adversarial training needs the scale of its budget")
+        return ARMClassifier(penalty=None, adversarial_eps=float(alpha * scale),
+                             adversarial_method=protocol.at_method,
+                             **protocol.estimator_params)
     penalty = METHODS[method] if alpha > 0 else None
     return ARMClassifier(penalty=penalty, alpha=float(alpha), **protocol.estimator_params)
 
@@ -398,7 +474,8 @@ def budgets(X_train, fractions):
     return {budget_key(f): float(f * scale) for f in fractions}
 
 
-def split_standardise(X, Y, *, fractions=(0.5, 0.3, 0.2), random_state=0):
+def split_standardise(X, Y, *, fractions=(0.5, 0.3, 0.2), random_state=0,
+                      preprocess="standardise"):
     """Seeded random train/validation/test split, then standardisation fitted on train.
 
     Parameters
@@ -411,11 +488,14 @@ def split_standardise(X, Y, *, fractions=(0.5, 0.3, 0.2), random_state=0):
         Train, validation and test fractions (the paper's 50/30/20).
     random_state : int, default=0
         Seed of the permutation.
+    preprocess : {"standardise", "unit-norm"}, default="standardise"
+        "standardise": a ``StandardScaler`` fitted on the training rows; "unit-norm": every
+        row divided by its L2 norm (all-zero rows stay zero), nothing fitted.
 
     Returns
     -------
     split : :class:`~sklearn.utils.Bunch`
-        ``X_train, X_val, X_test`` (standardised), ``Y_train, Y_val, Y_test`` and the row
+        ``X_train, X_val, X_test`` (preprocessed), ``Y_train, Y_val, Y_test`` and the row
         indices ``train, val, test`` into the input. The test rows come in random order,
         so a prefix of them is a random subset.
 
@@ -429,13 +509,20 @@ def split_standardise(X, Y, *, fractions=(0.5, 0.3, 0.2), random_state=0):
     (5, 3, 2)
     >>> bool(np.allclose(s.X_train.mean(axis=0), 0))
     True
+    >>> u = split_standardise(rng.rand(10, 3), rng.randint(0, 2, (10, 2)), preprocess="unit-norm")
+    >>> bool(np.allclose(np.linalg.norm(u.X_test, axis=1), 1))
+    True
     """
+    if preprocess not in PREPROCESSING:
+        raise ReproduceError(f"unknown preprocess {preprocess!r}; choose from "
+                             f"{', '.join(PREPROCESSING)}.")
     n = X.shape[0]
     order = np.random.RandomState(random_state).permutation(n)
     n_train = int(round(fractions[0] * n))
     n_val = int(round(fractions[1] * n))
     train, val, test = np.split(order, [n_train, n_train + n_val])
-    scaler = StandardScaler().fit(X[train])
+    scaler = (StandardScaler().fit(X[train]) if preprocess == "standardise"
+              else Normalizer(norm="l2"))
     return Bunch(
         X_train=scaler.transform(X[train]),
         X_val=scaler.transform(X[val]),

@@ -1,12 +1,21 @@
-"""Markdown tables laid out like the paper's Tables 2, 3 and 4, plus the Pareto summary."""
+"""Markdown tables laid out like the paper's Tables 2, 3 and 4, plus the selection table and
+the Pareto summary. A collapsed model (W = 0 or a constant prediction) is marked with a
+dagger and a footnote."""
 
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._analysis import CLEAN_TOLERANCE
-from ._protocol import METHODS, PAPER_NAMES, budget_key
+from ._protocol import ADVERSARIAL, ALL_METHODS, FULL_NAMES, PAPER_NAMES, budget_key
 
-__all__ = ["format_alpha", "render_dataset", "render_header"]
+__all__ = ["DAGGER", "format_alpha", "format_param", "render_dataset", "render_header",
+           "render_selection_summary"]
+
+# Marks a collapsed model (W = 0, or every label predicted constant on the test split).
+DAGGER = "†"
+FOOTNOTE = (f"{DAGGER} collapsed model: W = 0 or every label predicted constant on the test "
+            "split (it cannot be attacked; its clean F1 is a constant predictor's). The "
+            "trend claims leave it out.")
 
 
 def format_alpha(alpha):
@@ -24,6 +33,29 @@ def format_alpha(alpha):
         mantissa, exponent = f"{alpha:.0e}".split("e")
         return f"{mantissa}e-{int(exponent[1:])}"
     return f"{alpha:g}"
+
+
+def format_param(method, alpha):
+    """A method's grid value: lambda for a penalty, the training budget for "at".
+
+    Examples
+    --------
+    >>> from skarm.experiments._tables import format_param
+    >>> format_param("sae", 0.001), format_param("at", 0.05)
+    ('1e-3', 'e=0.05')
+    """
+    if method == ADVERSARIAL and alpha > 0:
+        return f"e={alpha:g}"
+    return format_alpha(alpha)
+
+
+def _mark(collapsed):
+    return DAGGER if collapsed else ""
+
+
+def _with_footnote(text, flags):
+    """The table, and the dagger's footnote when one of its models collapsed."""
+    return text + ("\n\n" + FOOTNOTE if any(flags) else "")
 
 
 def _f(value, digits=3):
@@ -73,17 +105,26 @@ def render_header(protocol, run):
         "",
         "- Split: seeded random "
         + "/".join(f"{int(round(100 * f))}" for f in protocol.split)
-        + f" train/validation/test (seed {protocol.random_state}), StandardScaler fitted on "
-        f"train; linear `ARMClassifier` models ({_estimator_text(protocol)}).",
-        "- Budgets (L2): `eps = fraction x median L2 norm of the standardised training "
-        "rows` (the paper's budgets are on unit-norm rows). Table 3: "
+        + f" train/validation/test (seed {protocol.random_state}), "
+        + ("StandardScaler fitted on train" if protocol.preprocess == "standardise"
+           else "every row scaled to unit L2 norm (`--preprocess unit-norm`)")
+        + f"; linear `ARMClassifier` models ({_estimator_text(protocol)}).",
+        "- Budgets (L2): `eps = fraction x median L2 norm of the "
+        + ("standardised" if protocol.preprocess == "standardise" else "unit-norm")
+        + " training rows` (the paper's budgets are on unit-norm rows). Table 3: "
         + ", ".join(f"{f:g}" for f in protocol.eps_table3)
         + f"; Table 2: {protocol.eps_table2:g}; Table 4: {protocol.eps_table4:g}.",
         f"- lambda (`alpha`) grid of every penalty: 0, {grid}. Tables 2 and 4 show {tgrid}.",
-        f"- Table 3 picks each method's lambda > 0 on the validation split by GASE "
-        f"adversarial micro-F1 at eps={protocol.eps_select:g} (the paper's tuning); "
+        f"- AT (not in the paper): {FULL_NAMES[ADVERSARIAL]}, `ARMClassifier(penalty=None, "
+        f"adversarial_eps=e x median row norm, adversarial_method={protocol.at_method!r})`, "
+        "training budget e in {"
+        + ", ".join(f"{e:g}" for e in protocol.at_grid)
+        + "}, chosen on validation like lambda.",
+        f"- Table 3 picks each method's lambda > 0 (AT: its e) on the validation split by "
+        f"GASE adversarial micro-F1 at eps={protocol.eps_select:g} (the paper's tuning); "
         f"Table 3b adds the constraint that the validation clean micro-F1 stays within "
-        f"{CLEAN_TOLERANCE:g} of the unregularised model's.",
+        f"{CLEAN_TOLERANCE:g} of the unregularised model's. The selection table picks at "
+        "each reported eps (the validation split is attacked at every one).",
         "- Attacks: GASE against the true labels (labels already wrong count as flipped, "
         "Eq. 1); "
         + ("all test instances" if protocol.max_attack is None
@@ -96,8 +137,14 @@ def render_header(protocol, run):
     return "\n".join(lines)
 
 
+def _column_headers(table):
+    collapsed = table.get("collapsed") or [False] * len(table["alpha"])
+    return [f"lambda={format_alpha(a)}{_mark(c)}"
+            for a, c in zip(table["alpha"], collapsed, strict=True)]
+
+
 def _render_table2(t2):
-    header = ["", *[f"lambda={format_alpha(a)}" for a in t2["alpha"]]]
+    header = ["", *_column_headers(t2)]
     eps = _eps_label(t2["eps_fraction"], t2["eps"])
     rows = [
         [f"GASE C_a ({eps})", *[_f(v, 2) for v in t2["C_a"]]],
@@ -121,15 +168,17 @@ def _render_table2(t2):
         f"(p={_p(s['instance_pooled']['p'])}, n={s['instance_pooled']['n']}); per model "
         f"{per_model}.",
     ]
-    return _table(header, rows) + "\n\n" + "\n".join(notes)
+    return _with_footnote(_table(header, rows) + "\n\n" + "\n".join(notes),
+                          t2.get("collapsed", []))
 
 
 def _render_table3(t3, rule):
-    methods = list(METHODS)
+    methods = [m for m in ALL_METHODS if m in t3[rule]]
     sel = t3[rule]
     header = ["", *[PAPER_NAMES[m] for m in methods]]
     rows = [
-        ["lambda (validation)", *[format_alpha(sel[m]["alpha"]) for m in methods]],
+        ["lambda (validation; AT: train e)",
+         *[format_param(m, sel[m]["alpha"]) + _mark(sel[m].get("collapsed")) for m in methods]],
         ["micro-F1 clean", *[_f(sel[m]["clean_micro"]) for m in methods]],
         ["macro-F1 clean", *[_f(sel[m]["clean_macro"]) for m in methods]],
     ]
@@ -147,11 +196,11 @@ def _render_table3(t3, rule):
         rows.append([f"eps={fraction:g} C_a (GASE / PGD)",
                      *[f"{sel[m]['gase'][key]['C_a']:.2f} / {sel[m]['pgd'][key]['C_a']:.2f}"
                        for m in methods]])
-    return _table(header, rows)
+    return _with_footnote(_table(header, rows), [sel[m].get("collapsed") for m in methods])
 
 
 def _render_table4(t4):
-    header = ["", *[f"lambda={format_alpha(a)}" for a in t4["alpha"]]]
+    header = ["", *_column_headers(t4)]
     eps = _eps_label(t4["eps_fraction"], t4["eps"])
     rows = [
         ["phi_align", *[_f(v) for v in t4["phi_align"]]],
@@ -163,7 +212,7 @@ def _render_table4(t4):
         ["SAE mean", *[_sig(v) for v in t4["sae_mean"]]],
         ["SAE median", *[_sig(v) for v in t4["sae_median"]]],
     ]
-    return _table(header, rows)
+    return _with_footnote(_table(header, rows), t4.get("collapsed", []))
 
 
 def _render_pareto(pareto):
@@ -172,43 +221,108 @@ def _render_pareto(pareto):
         header = ["method", "front (lambda: clean / adv)", "hypervolume",
                   f"best adv, clean within {CLEAN_TOLERANCE:g}", "best adv (its clean, lambda)"]
         rows = []
+        flags = []
         for method, m in block["methods"].items():
+            collapsed = m.get("front_collapsed") or [False] * len(m["front_alpha"])
+            flags.extend(collapsed)
             front = "; ".join(
-                f"{format_alpha(a)}: {c:.3f} / {v:.3f}"
-                for a, c, v in zip(
-                    m["front_alpha"], m["front_clean"], m["front_adv"], strict=True
+                f"{format_param(method, a)}{_mark(k)}: {c:.3f} / {v:.3f}"
+                for a, c, v, k in zip(
+                    m["front_alpha"], m["front_clean"], m["front_adv"], collapsed, strict=True
                 )
             )
             rows.append([
                 PAPER_NAMES[method], front, _f(m["hypervolume"]),
                 _f(m["best_adv_matched_clean"]),
                 f"{m['best_adv']:.3f} ({m['clean_at_best_adv']:.3f}, "
-                f"{format_alpha(m['alpha_at_best_adv'])})",
+                f"{format_param(method, m['alpha_at_best_adv'])})",
             ])
         union = ", ".join(
-            f"{PAPER_NAMES[u['method']]} {format_alpha(u['alpha'])} "
-            f"({u['clean']:.3f} / {u['adv']:.3f})"
+            f"{PAPER_NAMES[u['method']]} {format_param(u['method'], u['alpha'])}"
+            f"{_mark(u.get('collapsed'))} ({u['clean']:.3f} / {u['adv']:.3f})"
             for u in block["union_front"]
         )
-        blocks.append(
+        flags.extend(u.get("collapsed", False) for u in block["union_front"])
+        blocks.append(_with_footnote(
             f"eps={key} (test micro-F1, clean / adversarial; unregularised clean "
             f"{block['baseline_clean']:.3f}):\n\n" + _table(header, rows)
-            + f"\n\nFront of all methods together: {union}."
-        )
+            + f"\n\nFront of all methods together: {union}.", flags))
     return "\n\n".join(blocks)
+
+
+_SELECTION_HEADER = [
+    "eps", "best of six on test (lambda by validation at eps)", "its adv micro",
+    "selected across all on validation", "its adv micro", "its clean micro", "gap",
+    "non clean micro",
+]
+
+
+def _selection_row(key, s, dataset=None):
+    best, chosen = s["best_of_six"], s["selected"]
+    row = [] if dataset is None else [dataset]
+    best_text = (f"{PAPER_NAMES[best['method']]} {format_param(best['method'], best['alpha'])}"
+                 f"{_mark(best['collapsed'])}")
+    adv_text, gap_text = _f(best["test_adv_micro"]), f"{s['gap']:+.3f}"
+    alive = s.get("best_of_six_not_collapsed")
+    if best["collapsed"] and alive is not None:
+        # The constant predictor is the most robust of the six: show the best real model too.
+        best_text += (f" (not collapsed: {PAPER_NAMES[alive['method']]} "
+                      f"{format_param(alive['method'], alive['alpha'])})")
+        adv_text += f" ({_f(alive['test_adv_micro'])})"
+        gap_text += f" ({s['gap_not_collapsed']:+.3f})"
+    return row + [
+        key,
+        best_text,
+        adv_text,
+        f"{PAPER_NAMES[chosen['method']]} {format_param(chosen['method'], chosen['alpha'])}"
+        f"{_mark(chosen['collapsed'])}",
+        _f(chosen["test_adv_micro"]),
+        _f(chosen["test_clean_micro"]),
+        gap_text,
+        _f(s["unregularised_clean_micro"]),
+    ]
+
+
+def _render_selection(selection):
+    rows = [_selection_row(key, s) for key, s in selection.items()]
+    flags = [f for s in selection.values()
+             for f in (s["best_of_six"]["collapsed"], s["selected"]["collapsed"])]
+    n = next(iter(selection.values()))["n_candidates"]
+    return _with_footnote(
+        _table(_SELECTION_HEADER, rows)
+        + f"\n\nTest micro-F1 under GASE at eps. Best of six: each paper method's lambda "
+        f"chosen on validation at that eps, the method chosen on test. Selected across all: "
+        f"the best validation adversarial micro-F1 at that eps among all {n} models (every "
+        f"method and grid value, AT included) whose validation clean micro-F1 is within "
+        f"{CLEAN_TOLERANCE:g} of the best of them. Gap = selected - best of six (in "
+        f"brackets: against the best of the six that did not collapse, where the best is a "
+        f"collapsed model).", flags)
+
+
+def render_selection_summary(results):
+    """The selection table of every data set in one, for the top of ``tables.md``."""
+    rows, flags = [], []
+    for name, result in results.items():
+        for key, s in result.get("selection", {}).items():
+            rows.append(_selection_row(key, s, dataset=name))
+            flags += [s["best_of_six"]["collapsed"], s["selected"]["collapsed"]]
+    if not rows:
+        return ""
+    return _with_footnote(_table(["data set", *_SELECTION_HEADER], rows), flags)
 
 
 def render_dataset(name, result):
     """The Markdown section of one data set (the tables that were computed)."""
     info = result["info"]
+    preprocess = info.get("preprocess", "standardise")
     parts = [
         f"## {name}",
         "",
         f"{info['n_samples']} instances ({info['n_train']} / {info['n_val']} / "
         f"{info['n_test']}), {info['n_features']} features, {info['n_labels']} labels "
         f"(cardinality {info['cardinality']:.2f}); median row norm "
-        f"{info['median_row_norm']:.3g}; {info['n_attacked']} test instances attacked per "
-        "cell.",
+        f"{info['median_row_norm']:.3g} ({preprocess}); {info['n_attacked']} test instances "
+        "attacked per cell.",
     ]
     if "table2" in result:
         parts += ["", "### Table 2: nuclear-norm lambda grid, SAE vs GASE C_a", "",
@@ -225,6 +339,9 @@ def render_dataset(name, result):
             "",
             _render_table3(result["table3"], "constrained"),
         ]
+    if "selection" in result:
+        parts += ["", "### Selection table: selected across all methods on validation, at "
+                  "each reported eps", "", _render_selection(result["selection"])]
     if "table4" in result:
         parts += ["", "### Table 4: ARM-SAE lambda grid", "", _render_table4(result["table4"])]
     if "pareto" in result:
