@@ -121,8 +121,11 @@ def test_selection_claims_and_targets():
     }
     claims = {c["id"]: c for c in check_claims(results)}
     assert claims["x_select"]["ours"]["a"][1] == "yes"
-    assert claims["x_select"]["ours"]["b"][1] == "mostly"
-    assert claims["x_select_clean"]["ours"]["b"][1] == "mostly"
+    # b: one gap below 0, and the other selected model collapsed (no verdict for it).
+    assert claims["x_select"]["ours"]["b"][1] == "no"
+    assert claims["x_select_clean"]["ours"]["b"][1] == "no"
+    everything_collapsed = {"c": {"selection": {"0.05": selection(0.0, True, collapsed=True)}}}
+    assert check_claims(everything_collapsed)[0]["ours"]["c"][1] == "n/a"
     assert f"AT e=0.005{DAGGER}" not in claims["x_select"]["ours"]["b"][0]
     assert f"AT e=0.05{DAGGER}" in claims["x_select"]["ours"]["b"][0]
     targets = selection_targets(results)
@@ -156,3 +159,12 @@ def test_claims_about_a_collapsed_model_have_no_verdict():
     assert marked["x_at_1"][1] == "n/a" and marked["t3_cost"][1] == "n/a"
     assert marked["t3_beat_0"] == ("5/5 (non 0.300; 1 collapsed†)", "yes")
     assert _dataset_claims({"table3": table3(collapsed=("none",))})["t3_beat_1"][1] == "n/a"
+
+
+def test_spearman_claims_over_collapsed_models_have_no_verdict():
+    everything = table2([True] * 5, instance_p=0.0, instance_rho=0.9)
+    claims = _dataset_claims({"table2": everything})
+    assert claims["t2_inst"][1] == claims["t2_cc"][1] == "n/a"
+    # One collapsed column of five: the correlations keep their verdicts.
+    claims = _dataset_claims({"table2": table2([False] * 4 + [True], instance_p=0.0)})
+    assert claims["t2_inst"][1] == "yes" and claims["t2_cc"][1] == "mostly"

@@ -112,9 +112,11 @@ def _dataset_claims(result):
             extra=lambda kept: f" (median {_first_last(median, '{:.3g}')})",
         )
         s = t2["spearman"]
+        # Correlations over models that all collapsed say nothing about SAE: no verdict.
+        alive = sum(not c for c in (collapsed or [False] * len(alphas)))
         rho = s["model_mean"]["rho"]
         p = s["model_mean"]["p"]
-        verdict = "n/a" if rho is None else (
+        verdict = "n/a" if rho is None or alive < 2 else (
             "yes" if rho >= 1 - 1e-9 else "mostly" if rho >= 0.8 else "no"
         )
         rho_med = s["model_median"]["rho"]
@@ -127,7 +129,7 @@ def _dataset_claims(result):
         inst = s["instance_pooled"]
         out["t2_inst"] = (
             "n/a" if inst["rho"] is None else f"rho={inst['rho']:.2f} (n={inst['n']})",
-            "n/a" if inst["rho"] is None else (
+            "n/a" if inst["rho"] is None or alive < 2 else (
                 # p can underflow to 0.0 (rho = 0.78 over 2,405 instances): significant.
                 "yes" if inst["rho"] > 0 and inst["p"] is not None and inst["p"] < 0.05
                 else "no"
@@ -204,19 +206,26 @@ def _dataset_claims(result):
             label = (f"{PAPER_NAMES[chosen['method']]} "
                      f"{format_param(chosen['method'], chosen['alpha'])}"
                      f"{DAGGER if chosen['collapsed'] else ''}")
-            gaps.append((f"eps={key}: {s['gap']:+.3f} ({label})", s["gap"] >= -1e-12))
-            clean.append((f"eps={key}: {chosen['test_clean_micro']:.3f}",
-                          s["clean_within_tolerance"]))
+            # A collapsed selected model is no evidence either way: its part has no verdict.
+            gaps.append((f"eps={key}: {s['gap']:+.3f} ({label})",
+                         None if chosen["collapsed"] else s["gap"] >= -1e-12))
+            clean.append((
+                f"eps={key}: {chosen['test_clean_micro']:.3f}{_mark(chosen['collapsed'])}",
+                None if chosen["collapsed"] else s["clean_within_tolerance"],
+            ))
         base = next(iter(selection.values()))["unregularised_clean_micro"]
         for cid, parts, ref in (("x_select", gaps, ""),
                                 ("x_select_clean", clean, f" (non {base:.3f})")):
-            n_ok = sum(ok for _, ok in parts)
+            judged = [ok for _, ok in parts if ok is not None]
+            n_ok = sum(judged)
             out[cid] = (
                 "; ".join(text for text, _ in parts) + ref,
-                "yes" if n_ok == len(parts) else "mostly" if n_ok >= 1 else "no",
+                "n/a" if not judged else "yes" if n_ok == len(judged)
+                else "mostly" if n_ok >= 1 else "no",
             )
     pareto = result.get("pareto")
     if pareto:
+        base_collapsed = bool(t3 and t3["adversarial"]["none"].get("collapsed"))
         small, large = list(pareto)[0], list(pareto)[-1]
         block = pareto[small]["methods"]
         matched = {m: v["best_adv_matched_clean"] for m, v in block.items()
@@ -229,7 +238,8 @@ def _dataset_claims(result):
                 f"spread {spread:.3f} (best {PAPER_NAMES[best]} {matched[best]:.3f}, non "
                 f"{block['none']['best_adv']:.3f}); hypervolume {min(hv.values()):.3f}-"
                 f"{max(hv.values()):.3f}",
-                "yes" if spread <= 0.03 else "no",
+                # Against a collapsed unregularised model "matched clean F1" means nothing.
+                "n/a" if base_collapsed else "yes" if spread <= 0.03 else "no",
             )
         sel = t3["adversarial"]
         base = sel["none"]["clean_micro"]
@@ -242,7 +252,8 @@ def _dataset_claims(result):
         out["x_overreg"] = (
             f"eps={large}: {n_large}/{n_regs} (validation selection at eps={small}: "
             f"{n_selected}/{n_regs})",
-            "yes" if n_large >= 3 else "mostly" if n_large >= 1 else "no",
+            "n/a" if base_collapsed
+            else "yes" if n_large >= 3 else "mostly" if n_large >= 1 else "no",
         )
     return out
 
