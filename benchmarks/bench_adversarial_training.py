@@ -74,20 +74,20 @@ def run(datasets, data_home, fractions, max_test):
         median = float(np.median(np.linalg.norm(Xtr, axis=1)))
         for fraction in fractions:
             eps = fraction * median
-            candidates = {"none": lambda: ARMClassifier(penalty=None).fit(Xtr, Ytr)}
+            candidates = {"none": lambda X, Y: ARMClassifier(penalty=None).fit(X, Y)}
             for share in (0.5, 1.0):
                 e = share * eps
                 candidates[f"per-label (train {share:g} eps)"] = (
-                    lambda e=e: ARMClassifier(penalty=None, adversarial_eps=e).fit(Xtr, Ytr))
+                    lambda X, Y, e=e: ARMClassifier(penalty=None, adversarial_eps=e).fit(X, Y))
                 candidates[f"GASE min-max ({share:g} eps)"] = (
-                    lambda e=e: joint_gase(Xtr, Ytr, e, joined=False))
+                    lambda X, Y, e=e: joint_gase(X, Y, e, joined=False))
                 candidates[f"GASE joined ({share:g} eps)"] = (
-                    lambda e=e: joint_gase(Xtr, Ytr, e, joined=True))
+                    lambda X, Y, e=e: joint_gase(X, Y, e, joined=True))
             for label, fit in candidates.items():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     start = time.perf_counter()
-                    model = fit()
+                    model = fit(Xtr, Ytr)
                     fit_s = time.perf_counter() - start
                 rows.append({"dataset": name, "eps_fraction": fraction, "model": label,
                              "fit_s": fit_s, **evaluate(model, Xte, Yte, eps)})

@@ -18,7 +18,12 @@ import numpy as np
 
 from ._greedy import greedy_subset_norm
 
-__all__ = ["MARGIN_WEIGHTINGS", "arm_sae_label_weights", "sae_label_weights", "soft_attackability_values"]
+__all__ = [
+    "MARGIN_WEIGHTINGS",
+    "arm_sae_label_weights",
+    "sae_label_weights",
+    "soft_attackability_values",
+]
 
 # |h_j(x)| below this is clamped (sign kept, 0 counted as negative) before 1/h_j is taken.
 DEFAULT_DELTA = 1e-8
