@@ -10,7 +10,8 @@ Targets: penalty=None <= 2x OvR LinearSVC at micro-F1 within 0.01; ARM-SAE <= 3x
 penalty=None; per-label adversarial training (``adversarial_eps`` = 0.05 x the median
 training row norm) <= 2x the L2 penalty's fit (column "/ARM L2", at ``--alpha``; an L2 row
 at alpha=0.001 is shown too). The comparison of like with like is
-``loss="squared_hinge"`` (LinearSVC's default loss), reported next to skarm's default hinge, and ``LinearSVC(loss="hinge")``.
+``loss="squared_hinge"`` (LinearSVC's default loss), reported next to skarm's default hinge,
+and ``LinearSVC(loss="hinge")``.
 ``penalty=None`` and ARM-SAE run with ``solver="auto"`` (dual coordinate descent for sparse
 bibtex, inside proximal steps for ARM-SAE; L-BFGS for dense yeast) and with
 ``solver="lbfgs"``, the solver ARM-Primal uses: the column "/none lbfgs" is the penalty's
