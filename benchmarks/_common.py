@@ -60,6 +60,12 @@ def load_split(name, data_home, *, standardise, densify=False):
     return X_train, Y_train, X_test, Y_test
 
 
+def run_config(args):
+    """The command line's settings for the JSON, without this machine's paths (the data
+    folder and the output file)."""
+    return {k: v for k, v in vars(args).items() if k not in ("data_home", "out")}
+
+
 def write_json(path, payload):
     """Write ``payload`` as indented JSON (ending in a newline) to ``path``, creating its
     folder; return the path."""

@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import load_split, write_json
+from _common import load_split, run_config, write_json
 from sklearn.metrics import f1_score
 
 from skarm import ARMClassifier
@@ -109,7 +109,7 @@ def main():
     print(f"{'dataset':<9} {'eps':>5} {'model':<26} {'fit (s)':>7} {'clean':>7} {'adv':>7} "
           f"{'flips':>6}")
     rows = run(args.datasets, args.data_home, args.fractions, args.max_test)
-    out = write_json(args.out, {"config": vars(args), "rows": rows})
+    out = write_json(args.out, {"config": run_config(args), "rows": rows})
     print(f"wrote {out}")
 
 

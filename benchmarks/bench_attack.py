@@ -36,7 +36,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import best_time, load_split, standardise_pair, write_json
+from _common import best_time, load_split, run_config, standardise_pair, write_json
 from sklearn.datasets import make_multilabel_classification
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
@@ -216,7 +216,7 @@ def main():
         f"{summary['oracle_target_met_rows']}/{summary['oracle_rows']} rows; "
         f"PGD (>= flips, <= time) met in {summary['pgd_target_met_rows']}/{summary['rows']}"
     )
-    out = write_json(args.out, {"config": vars(args), "summary": summary, "rows": rows})
+    out = write_json(args.out, {"config": run_config(args), "summary": summary, "rows": rows})
     print(f"wrote {out}")
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from _common import best_time, load_split, write_json
+from _common import best_time, load_split, run_config, write_json
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -127,7 +127,7 @@ def main():
               f"{r['time_vs_arm_none_lbfgs']:>12.2f} {r['time_vs_arm_l2']:>8.2f} "
               f"{r['micro_f1']:>9.4f} {r['f1_minus_ovr_linearsvc']:>+7.4f} "
               f"{'yes' if r['converged'] else 'no':>5}")
-    out = write_json(args.out, {"config": vars(args), "rows": rows})
+    out = write_json(args.out, {"config": run_config(args), "rows": rows})
     print(f"wrote {out}")
 
 

@@ -15,7 +15,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-from _common import best_time, write_json
+from _common import best_time, run_config, write_json
 from sklearn.linear_model import RidgeClassifier
 
 from skarm.metrics import soft_attackability
@@ -99,7 +99,7 @@ def main():
             f"{r['ratio_sae_over_decision']:>6.2f} {r['per_instance_loop_s']:>9.2f} "
             f"{r['speedup_over_loop']:>9.0f} {r['peak_mib']:>9.1f} {r['n_m_float64_mib']:>10.1f}"
         )
-    out = write_json(args.out, {"config": vars(args), "rows": rows})
+    out = write_json(args.out, {"config": run_config(args), "rows": rows})
     print(f"wrote {out}")
 
 

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import load_split, write_json
+from _common import load_split, run_config, write_json
 
 from skarm import ARMClassifier
 from skarm.attacks import GASEAttack
@@ -49,7 +49,7 @@ def main():
                          "individually_reachable": reachable, "ratio": flips / reachable})
             print(f"{name:<9} {fraction:>5g} {flips:>11} {reachable:>10} "
                   f"{flips / reachable:>6.3f}")
-    print(f"wrote {write_json(args.out, {'config': vars(args), 'rows': rows})}")
+    print(f"wrote {write_json(args.out, {'config': run_config(args), 'rows': rows})}")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,8 @@ def sae_label_weights(scores, y=None, *, delta=DEFAULT_DELTA):
 
 
 MARGIN_WEIGHTINGS = ("floor", "soft")
+# Past this margin the "soft" weight is e^-t: e^t and the log overflow together beyond it.
+SOFT_LARGE_MARGIN = 30.0
 
 
 def arm_sae_label_weights(scores, y_signed, margin_floor, weighting="floor"):
@@ -104,11 +106,12 @@ def arm_sae_label_weights(scores, y_signed, margin_floor, weighting="floor"):
     # log(e^floor + e^(e^t)) = logaddexp(floor, e^t); its derivative in t is
     # e^t sigmoid(e^t - floor), so dc/dt = -c^2 e^t sigmoid(e^t - floor). For large t both
     # e^t and the log overflow together (c -> e^-t, dc/dt -> -c): the limit is used there.
-    e = np.exp(np.minimum(margins, 30.0))
-    c = np.where(margins > 30.0, np.exp(-np.maximum(margins, 30.0)),
+    large = margins > SOFT_LARGE_MARGIN
+    e = np.exp(np.minimum(margins, SOFT_LARGE_MARGIN))
+    c = np.where(large, np.exp(-np.maximum(margins, SOFT_LARGE_MARGIN)),
                  1.0 / np.logaddexp(margin_floor, e))
     sig = 0.5 * (1.0 + np.tanh(0.5 * (e - margin_floor)))
-    slope = np.where(margins > 30.0, c, c * c * e * sig)
+    slope = np.where(large, c, c * c * e * sig)
     return -y_signed * c, slope
 
 

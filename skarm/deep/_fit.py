@@ -149,8 +149,9 @@ def fit_net(estimator, X, Y, penalty):
         The trained net, its module in evaluation mode.
     """
     n_features, n_labels = X.shape[1], Y.shape[1]
-    # First: a linear-only adversarial_method raises before anything is built.
-    method, adversarial_eps = estimator._adversarial()
+    # First: a linear-only adversarial_method raises before anything is built. For this
+    # backend the method is "pgd" whenever the budget is positive.
+    adversarial_eps = estimator._adversarial()[1]
     device = resolve_device(estimator.device)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     module, module_kwargs = _module_and_kwargs(estimator, n_features, n_labels)
@@ -177,7 +178,7 @@ def fit_net(estimator, X, Y, penalty):
         alpha=float(estimator.alpha),
         margin_floor=float(estimator.margin_floor),
         margin_weighting=estimator.margin_weighting,
-        adversarial_eps=adversarial_eps if method == "pgd" else 0.0,
+        adversarial_eps=adversarial_eps,
         adversarial_steps=int(estimator.adversarial_steps),
         loss_reduction=estimator.loss_reduction,
         **module_kwargs,

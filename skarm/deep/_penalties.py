@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from .._greedy import greedy_subset_norm
+from .._sae import SOFT_LARGE_MARGIN
 from ._modules import to_numpy
 
 __all__ = [
@@ -44,19 +45,18 @@ __all__ = [
 
 INPUT_GRADIENT_PENALTIES = ("single", "sae")
 LAST_LAYER_PENALTIES = ("l2", "nuclear", "primal")
-# Margin above which the "soft" weight is e^-t (skarm._sae.arm_sae_label_weights).
-_SOFT_LARGE_MARGIN = 30.0
 
 
 def arm_sae_label_weights(scores, y_signed, margin_floor, weighting="floor"):
-    """Compute the signed ARM-SAE weights ``-y_j c_j`` (Eq. 13-14) and their slope, in torch.
+    """Compute the signed ARM-SAE weights ``-y_j c_j`` (Eq. 13-14) in torch.
 
-    The same values and slope as :func:`skarm._sae.arm_sae_label_weights`, differentiable
-    through ``scores`` (autograd's derivative of the weights is the slope). ``c_j`` is a
-    decreasing function of the margin ``t = y_j h_j``:
+    The same values as :func:`skarm._sae.arm_sae_label_weights`, differentiable through
+    ``scores``: autograd's derivative of the weights is that function's slope (0 where the
+    "floor" cap is active). ``c_j`` is a decreasing function of the margin
+    ``t = y_j h_j``:
 
     * "floor" (the paper, Eq. 13): ``c = 1 / max(exp(t), margin_floor)``, capped at
-      ``1 / margin_floor``, with slope 0 where the cap is active;
+      ``1 / margin_floor``;
     * "soft" (the authors' released code): ``c = 1 / log(exp(margin_floor) + exp(exp(t)))``,
       smooth, capped near ``1 / log(1 + exp(margin_floor))``.
 
@@ -75,46 +75,35 @@ def arm_sae_label_weights(scores, y_signed, margin_floor, weighting="floor"):
     -------
     weights : torch.Tensor of shape (n_samples, n_labels)
         ``-y_j c_j``.
-    slope : torch.Tensor of shape (n_samples, n_labels)
-        ``d weights / d h_j = -dc/dt``, detached: for "floor", ``c`` below the cap and 0
-        where it is active (``y_j h_j < ln(margin_floor)``).
 
     Examples
     --------
     >>> import torch
     >>> from skarm.deep import arm_sae_label_weights
     >>> scores = torch.tensor([[2.0, -0.5]])
-    >>> weights, slope = arm_sae_label_weights(scores, torch.tensor([[1.0, 1.0]]), 0.5)
-    >>> weights
+    >>> arm_sae_label_weights(scores, torch.tensor([[1.0, 1.0]]), 0.5)
     tensor([[-0.1353, -1.6487]])
-    >>> slope
-    tensor([[0.1353, 1.6487]])
-    >>> arm_sae_label_weights(scores, torch.tensor([[1.0, 1.0]]), 0.5, "soft")[0]
+    >>> arm_sae_label_weights(scores, torch.tensor([[1.0, 1.0]]), 0.5, "soft")
     tensor([[-0.1353, -0.8014]])
     """
     margins = y_signed * scores
     if weighting == "floor":
-        log_floor = math.log(margin_floor)
-        capped = margins < log_floor
-        c = torch.exp(-torch.clamp(margins, min=log_floor))
-        return -y_signed * c, torch.where(capped, torch.zeros_like(c), c).detach()
+        return -y_signed * torch.exp(-torch.clamp(margins, min=math.log(margin_floor)))
     if weighting != "soft":
         raise ValueError(
             f"The margin weighting must be 'floor' or 'soft'; got {weighting!r} instead."
         )
-    # c = 1 / logaddexp(margin_floor, e^t), whose slope is c^2 e^t sigmoid(e^t - floor).
-    # Past t = 30, e^t and the log overflow together; there c = e^-t (and the slope c), as
-    # in the numpy version. Both branches are clamped so that torch.where's unused branch
-    # has finite gradients.
-    large = margins > _SOFT_LARGE_MARGIN
-    e = torch.exp(torch.clamp(margins, max=_SOFT_LARGE_MARGIN))
+    # c = 1 / logaddexp(margin_floor, e^t); past SOFT_LARGE_MARGIN, c = e^-t, as in the
+    # numpy version. Both branches are clamped so that torch.where's unused branch has
+    # finite gradients.
+    large = margins > SOFT_LARGE_MARGIN
+    e = torch.exp(torch.clamp(margins, max=SOFT_LARGE_MARGIN))
     c = torch.where(
         large,
-        torch.exp(-torch.clamp(margins, min=_SOFT_LARGE_MARGIN)),
+        torch.exp(-torch.clamp(margins, min=SOFT_LARGE_MARGIN)),
         1.0 / torch.logaddexp(e, e.new_tensor(margin_floor)),
     )
-    slope = torch.where(large, c, c * c * e * torch.sigmoid(e - margin_floor))
-    return -y_signed * c, slope.detach()
+    return -y_signed * c
 
 
 def _safe_norm(U):
@@ -213,7 +202,7 @@ def _primal(weight, y_signed):
 
 def _sae(logits, X, y_signed, margin_floor, weighting, create_graph, batched):
     """Mean over the batch of phi_hat (Eq. 14) from the input gradients."""
-    weights, _ = arm_sae_label_weights(logits, y_signed, margin_floor, weighting)
+    weights = arm_sae_label_weights(logits, y_signed, margin_floor, weighting)
     J = input_jacobian(logits, X, batched=batched).detach()
     selected, scores = _greedy_selection(J @ J.transpose(1, 2), weights)
     if not create_graph:
@@ -227,7 +216,7 @@ def _sae(logits, X, y_signed, margin_floor, weighting, create_graph, batched):
 
 def _single(logits, X, y_signed, margin_floor, weighting, create_graph, batched):
     """Mean over the batch of ``sum_k c_ik ||grad h_k(x_i)||`` (Eq. 16)."""
-    weights, _ = arm_sae_label_weights(logits, y_signed, margin_floor, weighting)
+    weights = arm_sae_label_weights(logits, y_signed, margin_floor, weighting)
     J = input_jacobian(logits, X, create_graph=create_graph, batched=batched)
     norms = _safe_norm(J.reshape(-1, J.shape[2])).reshape(J.shape[:2])
     return (weights.abs() * norms).sum(dim=1).mean()

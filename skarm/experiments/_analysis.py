@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 from scipy.stats import spearmanr
 
+from ..model_selection._refit import robust_refit
 from ._protocol import ALL_METHODS, METHODS
 from ._protocol import budget_key as _key
 
@@ -112,12 +113,11 @@ def select_across_methods(cells, protocol, eps, tolerance=CLEAN_TOLERANCE):
     """The model chosen on validation among every method and its grid, at the budget ``eps``.
 
     The candidates are all the cells of the data set (the unregularised model, every
-    penalty at every lambda, adversarial training at every training budget). The one
-    chosen has the best validation adversarial micro-F1 at ``eps`` among the candidates
-    whose validation clean micro-F1 is within ``tolerance`` of the best validation clean
-    micro-F1 of all candidates (the rule of
-    :func:`~skarm.model_selection.robust_refit`); ties go to the first in table order
-    (methods as in Table 3, then smaller alpha).
+    penalty at every lambda, adversarial training at every training budget), and the choice
+    is :func:`~skarm.model_selection.robust_refit`'s, on the validation scores: the best
+    validation adversarial micro-F1 at ``eps`` among the candidates whose validation clean
+    micro-F1 is within ``tolerance`` of the best; ties go to the better clean micro-F1,
+    then to the first in table order (methods as in Table 3, then smaller alpha).
 
     Parameters
     ----------
@@ -147,10 +147,14 @@ def select_across_methods(cells, protocol, eps, tolerance=CLEAN_TOLERANCE):
     """
     key = _key(eps)
     candidates = _candidates(cells, protocol)
-    clean = np.array([_cell(cells, m, a)["val"]["clean"]["micro"] for m, a in candidates])
-    adv = np.array([_cell(cells, m, a)["val"]["gase"][key]["micro"] for m, a in candidates])
-    eligible = clean >= clean.max() - tolerance - 1e-12
-    return candidates[int(np.argmax(np.where(eligible, adv, -np.inf)))]
+    scores = {
+        "mean_test_clean": [_cell(cells, m, a)["val"]["clean"]["micro"] for m, a in candidates],
+        "mean_test_adversarial": [
+            _cell(cells, m, a)["val"]["gase"][key]["micro"] for m, a in candidates
+        ],
+    }
+    refit = robust_refit(tolerance, score="clean", robustness="adversarial")
+    return candidates[refit(scores)]
 
 
 def _selection(cells, protocol):

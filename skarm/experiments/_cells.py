@@ -2,11 +2,10 @@
 
 A cell is a (data set, method, alpha) triple. It fits the model on the training split and
 computes every metric any table or plot needs, on the validation split (for choosing alpha:
-clean F1, and GASE F1 at the selection budget ``eps_select`` and at every Table 3 budget) and
-on the test split (for
-reporting): clean and adversarial micro/macro-F1 (GASE at every budget, PGD as a
-cross-check), C_a, the per-instance SAE, phi_align, and whether the model collapsed (W = 0
-or a constant prediction). The record is a small JSON file named
+clean F1, and GASE F1 at the selection budget ``eps_select`` and at every Table 3 budget)
+and on the test split (for reporting): clean and adversarial micro/macro-F1 (GASE at every
+budget, PGD as a cross-check), C_a, the per-instance SAE, phi_align, and whether the model
+collapsed (W = 0 or a constant prediction). The record is a small JSON file named
 by a hash of everything the result depends on (the data, the split, the model, the
 budgets, the attack settings, the skarm version and the code that computes it), written
 atomically (a temporary file, then a rename), so an interrupted run keeps every finished
@@ -29,6 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import f1_score
 
 from .._version import __version__
+from ..exceptions import CollapsedModelWarning
 from ..utils._io import atomic_write
 from ._protocol import (
     ADVERSARIAL,
@@ -261,7 +261,7 @@ def compute_cell(data, split, method, alpha, protocol):
     fit_seconds = time.perf_counter() - start
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     # The estimator's own check (on the training rows), next to the test-split one below.
-    warned_collapsed = any(w.category.__name__ == "CollapsedModelWarning" for w in caught)
+    warned_collapsed = any(issubclass(w.category, CollapsedModelWarning) for w in caught)
 
     eps = budgets(split.X_train, protocol.eps_fractions)
     n_att = protocol.max_attack

@@ -108,6 +108,14 @@ FULL_NAMES = {
 PREPROCESSING = ("standardise", "unit-norm")
 
 
+def check_preprocess(preprocess):
+    """Raise :class:`ReproduceError` unless ``preprocess`` is one of :data:`PREPROCESSING`."""
+    if preprocess not in PREPROCESSING:
+        raise ReproduceError(
+            f"unknown preprocess {preprocess!r}; choose from {', '.join(PREPROCESSING)}."
+        )
+
+
 class ReproduceError(Exception):
     """A user error in a reproduction run: its message says what is wrong and how to fix it.
 
@@ -215,11 +223,7 @@ class Protocol:
     quick: bool = False
 
     def __post_init__(self):
-        if self.preprocess not in PREPROCESSING:
-            raise ReproduceError(
-                f"unknown preprocess {self.preprocess!r}; choose from "
-                f"{', '.join(PREPROCESSING)}."
-            )
+        check_preprocess(self.preprocess)
 
     @property
     def val_eps_fractions(self):
@@ -513,9 +517,7 @@ def split_standardise(X, Y, *, fractions=(0.5, 0.3, 0.2), random_state=0,
     >>> bool(np.allclose(np.linalg.norm(u.X_test, axis=1), 1))
     True
     """
-    if preprocess not in PREPROCESSING:
-        raise ReproduceError(f"unknown preprocess {preprocess!r}; choose from "
-                             f"{', '.join(PREPROCESSING)}.")
+    check_preprocess(preprocess)
     n = X.shape[0]
     order = np.random.RandomState(random_state).permutation(n)
     n_train = int(round(fractions[0] * n))

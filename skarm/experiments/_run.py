@@ -22,7 +22,6 @@ from ._claims import check_claims, render_claims, render_selection_targets, sele
 from ._protocol import (
     ALL_METHODS,
     DATASETS,
-    PREPROCESSING,
     REGULARISERS,
     ReproduceError,
     canonical_name,
@@ -192,11 +191,9 @@ def reproduce(
     log = log or (lambda msg: print(msg, file=sys.stderr))
     tables = _parse_tables(tables)
     names = _parse_datasets(datasets)
-    if protocol is None and preprocess not in PREPROCESSING:
-        raise ReproduceError(f"unknown preprocess {preprocess!r}; choose from "
-                             f"{', '.join(PREPROCESSING)}.")
-    _require_extras()
+    # Built first: an unknown preprocess fails (in Protocol) before anything else is done.
     protocol = protocol or default_protocol(quick, preprocess=preprocess)
+    _require_extras()
     # Read every data set before anything is written: a typo fails without side effects.
     loaded = [
         load_dataset(name, data_home=data_home, max_samples=protocol.max_samples,

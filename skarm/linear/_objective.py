@@ -65,6 +65,14 @@ def hinge_loss(margins, loss, width=HINGE_SMOOTHING_SCHEDULE[-1]):
     return value, deriv
 
 
+def _unit_rows(W):
+    """Row norms of W and its rows scaled to unit norm (0 for a zero row: the norm's
+    subgradient 0 there), for the terms in ``||w_j||`` ("single", adversarial training)."""
+    norms = np.linalg.norm(W, axis=1)
+    unit = np.divide(W, norms[:, None], out=np.zeros_like(W), where=norms[:, None] > 0)
+    return norms, unit
+
+
 def _subset_norm_terms(K, W, weights, instance_weights, *, weights_grad=True):
     """Value and gradients of ``sum_i w_i max_S ||sum_{j in S} weights_ij v_j||``.
 
@@ -144,9 +152,8 @@ class Objective:
         if p == "single":
             weights, slope = self.label_weights(H)
             c = np.abs(weights)
-            norms = np.linalg.norm(W, axis=1)
+            norms, unit = _unit_rows(W)
             value = float(c.sum(axis=0) @ norms) / n
-            unit = np.divide(W, norms[:, None], out=np.zeros_like(W), where=norms[:, None] > 0)
             grad_coef = (c.sum(axis=0) / n)[:, None] * unit
             # c = -y weights, so d c / d h = -y slope
             grad_h = -self.Y * slope * norms / n
@@ -185,8 +192,7 @@ class Objective:
         ``loss'(t) * (-eps w_j / ||w_j||)`` summed over the instances; at ``w_j = 0`` the
         subgradient 0 of the norm is used.
         """
-        norms = np.linalg.norm(W, axis=1)
-        unit = np.divide(W, norms[:, None], out=np.zeros_like(W), where=norms[:, None] > 0)
+        unit = _unit_rows(W)[1]
         return (-self.adversarial_eps * self.loss_scale * dloss.sum(axis=0))[:, None] * unit
 
     def value_and_grad(self, W, b):
