@@ -144,13 +144,21 @@ def _parser():
 
 
 def main(argv=None):
-    """Entry point of the ``skarm`` command; returns the exit status."""
-    parser = _parser()
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["demo", *argv])
-    return args.func(args)
+    """Entry point of the ``skarm`` command; returns the exit status.
+
+    Ctrl-C at any point, start-up included (importing scikit-learn and matplotlib takes
+    seconds), prints one line on stderr and returns 130, without a traceback.
+    """
+    try:
+        parser = _parser()
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            args = parser.parse_args(["demo", *argv])
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("\nskarm: interrupted.", file=sys.stderr)
+        return _INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ import os
 import re
 import time
 import urllib.error
+import warnings
 from itertools import combinations
 
 import numpy as np
@@ -426,6 +427,84 @@ def test_truncated_gzip_error_names_file_and_line(tmp_path):
         load_mulan("big", subset="all", data_home=tmp_path)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("token", ["1e400", "-1e999", "inf", "-Infinity", "nan", "NaN"])
+def test_non_finite_number_is_refused(tmp_path, token, sparse):
+    folder = write_set(tmp_path, sparse=sparse, subsets=("all",))
+    path = folder / ("toy-sparse.arff" if sparse else "toy.arff")
+    path.write_text(path.read_text().replace("-2e-1", token))
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"{path}, line 17: value {token!r} of numeric attribute 'x' is not a "
+                        "finite number") + r".*write '\?' for a missing value",
+    ):
+        load_mulan("toy", subset="all", data_home=tmp_path)
+
+
+def test_question_mark_is_still_a_missing_value(tmp_path):
+    folder = write_set(tmp_path, subsets=("all",))
+    path = folder / "toy.arff"
+    path.write_text(path.read_text().replace("-2e-1", "?"))
+    X = load_mulan("toy", subset="all", data_home=tmp_path).data
+    assert np.isnan(X[2, 0]) and np.isnan(X[3, 0])
+    assert_array_equal(np.delete(X[:, 0], [2, 3]), [1.5, 0.0, 3.0])
+
+
+def test_attribute_declared_twice_is_refused(tmp_path):
+    folder = write_set(tmp_path, subsets=("all",))
+    path = folder / "toy.arff"
+    # "key" (line 7) renamed "x", the name of the first attribute (line 4).
+    path.write_text(path.read_text().replace("@attribute key ", "@attribute x "))
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"{path}, line 7: attribute 'x' is declared twice (first on line 4)"),
+    ):
+        load_mulan("toy", subset="all", data_home=tmp_path)
+
+
+def test_quoted_attribute_declared_twice_is_refused(tmp_path):
+    folder = write_set(tmp_path, subsets=("all",))
+    path = folder / "toy.arff"
+    path.write_text(path.read_text().replace("@attribute l2 ", "@attribute 'label one' "))
+    with pytest.raises(ValueError, match=r"line 11: attribute 'label one' is declared twice"):
+        load_mulan("toy", subset="all", data_home=tmp_path)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_nul_byte_is_refused(tmp_path, compress):
+    folder = write_set(tmp_path, subsets=("all",))
+    # In a quoted value of a dropped string attribute, where nothing else would notice it.
+    text = (folder / "toy.arff").read_text().replace("'a, b'", "'a\0, b'")
+    (folder / "toy.arff").unlink()
+    path = folder / ("toy.arff.gz" if compress else "toy.arff")
+    data = text.encode()
+    path.write_bytes(gzip.compress(data) if compress else data)
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"{path}, line 15: NUL byte at byte {data.index(0)}")
+        + ".*not a text ARFF file",
+    ):
+        load_mulan("toy", subset="all", data_home=tmp_path)
+
+
+def test_utf16_file_is_not_read_as_text(tmp_path):
+    folder = write_set(tmp_path, subsets=("all",))
+    path = folder / "toy.arff"
+    path.write_bytes(path.read_text().encode("utf-16"))
+    with pytest.raises(ValueError, match=r"line 1: NUL byte .*not a text ARFF file"):
+        load_mulan("toy", subset="all", data_home=tmp_path)
+
+
+def test_label_named_twice_in_the_xml_is_refused(tmp_path):
+    folder = write_set(tmp_path, subsets=("all",))
+    xml = folder / "toy.xml"
+    xml.write_text('<labels><label name="l3"/><label name="l2"/><label name="l3"/></labels>')
+    with pytest.raises(
+        ValueError, match=re.escape(f"{xml}: label 'l3' is named twice in the label XML file")
+    ):
+        load_mulan("toy", subset="all", data_home=tmp_path)
+
+
 # ---------------------------------------------------------------------------------------
 # Names, missing copies, OpenML
 
@@ -570,12 +649,76 @@ def test_cache_false_writes_nothing(tmp_path, fresh_cache):
     assert not list(fresh_cache.glob("*.npz"))
 
 
-def test_damaged_cache_entry_is_replaced(tmp_path, fresh_cache):
+def truncate_half(data):
+    return data[: len(data) // 2]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda data: b"not a zip file", lambda data: b"", truncate_half,
+     lambda data: data[:-30], lambda data: data.replace(b"\x93NUMPY", b"\x93NUMPX")],
+    ids=["garbage", "empty", "half", "no-end", "bad-member"],
+)
+def test_damaged_cache_entry_is_replaced(tmp_path, fresh_cache, damage):
     write_set(tmp_path)
     load_mulan("toy", data_home=tmp_path)
     (entry,) = fresh_cache.glob("toy-*.npz")
-    entry.write_bytes(b"not a zip file")
-    assert_array_equal(load_mulan("toy", data_home=tmp_path).target, EXPECTED_Y[:3])
+    good = entry.read_bytes()
+    entry.write_bytes(damage(good))
+    with pytest.warns(UserWarning, match=re.escape(f"Cannot read the skarm MULAN cache file "
+                                                   f"{entry}") + ".*parsing the source"):
+        bunch = load_mulan("toy", data_home=tmp_path)
+    assert_array_equal(bunch.target, EXPECTED_Y[:3])
+    assert_array_equal(bunch.data, EXPECTED_X[:3])
+    assert_array_equal(_mulan._load(entry)["Y"], EXPECTED_Y[:3])  # rewritten, readable
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_array_equal(load_mulan("toy", data_home=tmp_path).target, EXPECTED_Y[:3])
+
+
+def test_cache_entry_whose_arrays_disagree_is_replaced(tmp_path, fresh_cache):
+    write_set(tmp_path)
+    load_mulan("toy", data_home=tmp_path)
+    (entry,) = fresh_cache.glob("toy-*.npz")
+    with np.load(entry) as f:
+        arrays = dict(f)
+    arrays["Y"] = arrays["Y"][:2]  # one row short
+    with open(entry, "wb") as f:
+        np.savez(f, **arrays)
+    with pytest.warns(UserWarning, match="do not fit together"):
+        assert_array_equal(load_mulan("toy", data_home=tmp_path).target, EXPECTED_Y[:3])
+
+
+def test_edit_keeping_size_and_mtime_is_parsed_again(tmp_path, fresh_cache):
+    folder = write_set(tmp_path, subsets=("all",))
+    assert load_mulan("toy", subset="all", data_home=tmp_path).data[0, 0] == 1.5
+    path = folder / "toy.arff"
+    before = path.stat()
+    path.write_text(path.read_text().replace("1.5", "2.5"))  # same length
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert load_mulan("toy", subset="all", data_home=tmp_path).data[0, 0] == 2.5
+    # An edit of the label XML alone is seen too.
+    xml = folder / "toy.xml"
+    before = xml.stat()
+    swapped = xml.read_text().replace('"l3"', '"@"').replace('"l2"', '"l3"')
+    xml.write_text(swapped.replace('"@"', '"l2"'))  # l2 and l3 swapped: same size
+    os.utime(xml, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert xml.stat().st_size == before.st_size
+    bunch = load_mulan("toy", subset="all", data_home=tmp_path)
+    assert bunch.target_names == ["l2", "label one", "l3"]
+    assert_array_equal(bunch.target, EXPECTED_Y[:, ::-1])
+
+
+def test_cache_key_is_the_content_not_the_path(tmp_path, fresh_cache):
+    write_set(tmp_path / "a", subsets=("all",))
+    write_set(tmp_path / "b", subsets=("all",))
+    keys = {_mulan._file_key(tmp_path / d / "toy" / "toy.arff") for d in "ab"}
+    assert len(keys) == 1
+    path = tmp_path / "b" / "toy" / "toy.arff"
+    path.write_text(path.read_text().replace("1.5", "2.5"))
+    assert _mulan._file_key(path) not in keys
 
 
 def test_return_x_y_and_sparse_interface(tmp_path):

@@ -1,8 +1,13 @@
 """skarm reproduce: the protocol, the cached cells, the outputs and the command line."""
 
+import copy
 import json
+import re
+import shutil
 import sys
+import types
 import urllib.error
+import warnings
 
 import numpy as np
 import pytest
@@ -24,7 +29,7 @@ from skarm.experiments._analysis import (
     select_alpha,
     spearman,
 )
-from skarm.experiments._cells import CellStore, cell_config, compute_cell
+from skarm.experiments._cells import CellStore, cell_config, compute_cell, record_checksum
 from skarm.experiments._claims import trend
 from skarm.experiments._protocol import PROTOCOL_VERSION
 
@@ -183,17 +188,143 @@ def test_pareto_front_and_spearman():
     assert trend([0.34, 0.35, 0.39, 0.44, 0.53], 1) == "yes"
 
 
-def test_cells_are_written_atomically(tmp_path):
+@pytest.fixture(scope="module")
+def cell():
+    """The config and record of one small cell (lambda = 0, 300 digits)."""
+    data = load_dataset("digits", max_samples=300)
+    split = split_standardise(data.X, data.Y)
+    record = compute_cell(data, split, "none", 0.0, default_protocol(quick=True))
+    return record["config"], record
+
+
+def test_cells_are_written_atomically(tmp_path, cell):
+    config, record = cell
     store = CellStore(tmp_path)
-    config = {"dataset": "toy", "method": "sae", "alpha": 0.1}
-    path = store.save(config, {"config": config, "value": 1})
-    assert store.load(config) == {"config": config, "value": 1}
+    path = store.save(config, record)
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left
-    # A truncated or foreign file is ignored, not trusted.
-    path.write_text("{")
-    assert store.load(config) is None
-    store.save({**config, "alpha": 1.0}, {"config": {"other": 1}})
-    assert store.load({**config, "alpha": 1.0}) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert store.load(config) == record
+    on_disk = json.loads(path.read_text())
+    assert on_disk.pop("checksum") == record_checksum(record) and on_disk == record
+
+
+def edited(change, reseal=True):
+    """A cell file changed by ``change``, with the checksum of the new content or the old."""
+
+    def write(doc):
+        new = copy.deepcopy(doc)
+        change(new)
+        return json.dumps({**new, "checksum": record_checksum(new if reseal else doc)})
+
+    return write
+
+
+BROKEN_CELLS = {
+    # name: (file content from the record, the reason in the warning)
+    "empty array": (lambda doc: "[]", "the record is an array, not an object"),
+    "null": (lambda doc: "null", "the record is null, not an object"),
+    "config only": (lambda doc: json.dumps({"config": doc["config"]}), r"\['fit'\] is missing"),
+    "empty file": (lambda doc: "", "it is not valid JSON"),
+    "truncated": (lambda doc: json.dumps(doc)[:-10], "it is not valid JSON"),
+    "no checksum": (json.dumps, "it has no checksum"),
+    "tampered number": (
+        edited(lambda doc: doc["test"]["gase"]["0.05"].update(micro=0.999), reseal=False),
+        "its checksum does not match its content",
+    ),
+    "NaN literal": (
+        edited(lambda doc: doc["test"]["clean"].update(micro="@")),
+        "it is not valid JSON \\(NaN is not a JSON number",
+    ),
+    "Infinity literal": (
+        edited(lambda doc: doc["fit"].update(seconds="@")),
+        "it is not valid JSON \\(Infinity is not a JSON number",
+    ),
+    "overflow": (
+        edited(lambda doc: doc["data"].update(median_row_norm="@")),
+        "it is not valid JSON \\(1e999 overflows a float",
+    ),
+    "string for an integer": (
+        edited(lambda doc: doc["fit"].update(n_iter="12")),
+        r"\['fit'\]\['n_iter'\] is a string, not an integer",
+    ),
+    "null for a score": (
+        edited(lambda doc: doc["test"]["clean"].update(micro=None)),
+        r"\['test'\]\['clean'\]\['micro'\] is null, not a finite number",
+    ),
+    "a budget missing": (
+        edited(lambda doc: doc["test"]["pgd"].pop("0.5")),
+        r"\['test'\]\['pgd'\] has the budgets \['0.05', '0.2'\], not \['0.05', '0.2', '0.5'\]",
+    ),
+    "an instance missing": (
+        edited(lambda doc: doc["instances"]["sae"].pop()),
+        r"\['instances'\]\['sae'\] is 59 values, not an array of 60 values \(n_test\)",
+    ),
+    "another config": (
+        edited(lambda doc: doc["config"].update(random_state=1)),
+        "it is the record of another config",
+    ),
+}
+# The placeholders become literals that json.dumps would never write.
+LITERALS = {"NaN literal": "NaN", "Infinity literal": "Infinity", "overflow": "1e999"}
+
+
+@pytest.mark.parametrize("broken", sorted(BROKEN_CELLS))
+def test_broken_cell_file_is_ignored_with_a_warning(tmp_path, cell, broken):
+    config, record = cell
+    store = CellStore(tmp_path)
+    path = store.save(config, record)
+    write, reason = BROKEN_CELLS[broken]
+    path.write_text(write(record).replace('"@"', LITERALS.get(broken, '"@"')))
+    with pytest.warns(UserWarning, match=re.escape(f"Ignoring the cached cell {path}: ")
+                      + reason + ".*computed again"):
+        assert store.load(config) is None
+    store.save(config, record)  # what a rerun does: the file is replaced
+    assert store.load(config) == record
+
+
+def test_undecodable_cell_file_is_ignored(tmp_path, cell):
+    config, record = cell
+    store = CellStore(tmp_path)
+    path = store.save(config, record)
+    path.write_bytes(b"\xff\xfe{}")
+    with pytest.warns(UserWarning, match="it cannot be read"):
+        assert store.load(config) is None
+
+
+def test_folder_in_place_of_a_cell_file_is_moved_aside(tmp_path, cell):
+    config, record = cell
+    store = CellStore(tmp_path)
+    path = store.path(config)
+    (path / "inside").mkdir(parents=True)
+    with pytest.warns(UserWarning, match=re.escape(f"{path}: it is not a regular file; moved "
+                                                   f"aside to {path.name}.invalid-")):
+        assert store.load(config) is None
+    (aside,) = path.parent.glob(f"{path.name}.invalid-*")
+    assert (aside / "inside").is_dir()
+    store.save(config, record)
+    assert store.load(config) == record
+    # A folder that appears between the look-up and the write is moved aside too.
+    other = store.path({**config, "alpha": 1.0})
+    other.mkdir()
+    with pytest.warns(UserWarning, match="not a regular file; moved aside"):
+        store.save({**config, "alpha": 1.0}, {**record, "config": {**config, "alpha": 1.0}})
+    assert other.is_file()
+
+
+def test_save_refuses_nan_and_incomplete_records(tmp_path, cell):
+    config, record = cell
+    store = CellStore(tmp_path)
+    bad = copy.deepcopy(record)
+    bad["test"]["clean"]["micro"] = float("nan")
+    with pytest.raises(ValueError, match=re.escape(
+        f"Cannot write the cell {store.path(config)}: ['test']['clean']['micro'] is nan, not "
+        "a finite number."
+    )):
+        store.save(config, bad)
+    with pytest.raises(ValueError, match=r"\['fit'\] is missing"):
+        store.save(config, {"config": config})
+    assert not list(tmp_path.rglob("*.json"))
 
 
 # --------------------------------------------------------------------------------------
@@ -309,6 +440,33 @@ def test_rerun_loads_every_cell_without_fitting(quick_run, tmp_path, monkeypatch
     assert (tmp_path / "tables.md").read_text() == (out / "tables.md").read_text()
 
 
+def test_rerun_recomputes_broken_cells(quick_run, tmp_path, capsys):
+    out, first = quick_run
+    cells = tmp_path / "cells"
+    shutil.copytree(out / "cells", cells)
+    files = sorted((cells / "digits").glob("*.json"))
+    assert len(files) == QUICK_CELLS
+    files[0].write_text("[]")
+    doc = json.loads(files[1].read_text())
+    doc["test"]["gase"]["0.05"]["micro"] = 1.0  # a tampered score would change the verdicts
+    files[1].write_text(json.dumps(doc))
+    files[2].unlink()
+    files[2].mkdir()
+    with pytest.warns(UserWarning, match="Ignoring the cached cell") as caught:
+        status = _cli.main(["reproduce", "--quick", "--out", str(tmp_path / "out"),
+                            "--cache-dir", str(cells), "--no-progress"])
+    assert status == 0
+    assert "3 to fit" in capsys.readouterr().err
+    messages = [str(w.message) for w in caught if "Ignoring the cached cell" in str(w.message)]
+    assert len(messages) == 3
+    for path in files[:3]:
+        assert any(str(path) in m for m in messages)
+    second = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert second["run"]["n_fitted"] == 3 and second["run"]["n_cached"] == QUICK_CELLS - 3
+    assert (tmp_path / "out" / "tables.md").read_text() == (out / "tables.md").read_text()
+    assert all(p.is_file() for p in files)
+
+
 def test_interrupted_run_keeps_finished_cells(tmp_path, monkeypatch, capsys):
     original = run_module._run_cell
     calls = []
@@ -418,6 +576,24 @@ def test_missing_extras(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes the import fail
     status = _cli.main(["reproduce", "--quick", "--out", str(tmp_path)])
     assert_one_line_error(capsys, status, "matplotlib", 'pip install "skarm[reproduce]"')
+
+
+def test_interrupt_during_start_up_exits_130(tmp_path, monkeypatch, capsys):
+    def interrupt(name):
+        raise KeyboardInterrupt
+
+    # Ctrl-C while `skarm reproduce` imports skarm.experiments (scikit-learn, matplotlib).
+    importing = types.ModuleType("skarm.experiments")
+    importing.__getattr__ = interrupt
+    monkeypatch.setitem(sys.modules, "skarm.experiments", importing)
+    try:
+        status = _cli.main(["reproduce", "--quick", "--out", str(tmp_path)])
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped skarm's main")
+    assert status == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "skarm: interrupted." and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
 
 
 def test_bare_skarm_still_runs_the_demo(capsys):

@@ -123,11 +123,14 @@ def is_identifier(attribute):
     )
 
 
+def _is_gzip(path):
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
 def _read_bytes(path):
     """Whole file as bytes; gzip is recognised by its magic number, not by the name."""
-    with open(path, "rb") as f:
-        compressed = f.read(2) == b"\x1f\x8b"
-    if not compressed:
+    if not _is_gzip(path):
         with open(path, "rb") as f:
             return f.read()
     try:
@@ -238,7 +241,7 @@ def _parse_attribute(rest, path, lineno):
 
 def _parse_header(lines, path):
     """Relation, attributes and the index of the first data line."""
-    relation, attributes = "", []
+    relation, attributes, declared = "", [], {}
     for i, line in enumerate(lines):
         stripped = line.strip()
         if not stripped or stripped[0] == "%":
@@ -247,7 +250,17 @@ def _parse_header(lines, path):
         if keyword == "@relation":
             relation = stripped[len("@relation") :].strip().strip("'\"")
         elif keyword == "@attribute":
-            attributes.append(_parse_attribute(stripped[len("@attribute") :], path, i + 1))
+            attribute = _parse_attribute(stripped[len("@attribute") :], path, i + 1)
+            if attribute.name in declared:
+                # Labels and features are selected by name: a second one would be ambiguous.
+                raise _error(
+                    path,
+                    i + 1,
+                    f"attribute {attribute.name!r} is declared twice (first on line "
+                    f"{declared[attribute.name]}); attribute names must be unique.",
+                )
+            declared[attribute.name] = i + 1
+            attributes.append(attribute)
         elif keyword == "@data":
             if not attributes:
                 raise _error(path, i + 1, "@data before any @attribute.")
@@ -394,9 +407,20 @@ def _raw_values(attributes, cols, tokens, quoted, rows, linenos, path):
                     raise _error(
                         path,
                         linenos[rows[k]],
-                        f"cannot read {tokens[k]!r} as a number for numeric attribute "
+                        f"cannot read {str(tokens[k])!r} as a number for numeric attribute "
                         f"{attributes[cols[k]].name!r}; the file is corrupt.",
                     ) from None
+        # float() reads "inf", "nan" and overflows ("1e400") without a word; ARFF's only
+        # missing value is "?", so any other non-finite number is a corrupt value.
+        finite = np.isfinite(raw[numeric])
+        if not finite.all():
+            k = numeric[np.flatnonzero(~finite)[0]]
+            raise _error(
+                path,
+                linenos[rows[k]],
+                f"value {str(tokens[k])!r} of numeric attribute {attributes[cols[k]].name!r} is "
+                f"not a finite number (it reads as {raw[k]}); write '?' for a missing value.",
+            )
 
     nominal = np.flatnonzero((kind == NOMINAL) & ~missing)
     if nominal.size:
@@ -447,7 +471,16 @@ def read_arff(path):
         truncated or corrupt file.
     """
     path = str(path)
-    text = _decode(_read_bytes(path))
+    data = _read_bytes(path)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _error(
+            path,
+            data.count(b"\n", 0, nul) + 1,
+            f"NUL byte at byte {nul}{' of the decompressed data' if _is_gzip(path) else ''}: "
+            "this is not a text ARFF file (binary, UTF-16 or corrupt).",
+        )
+    text = _decode(data)
     lines = text.split("\n")
     relation, attributes, data_start = _parse_header(lines, path)
     n_attributes = len(attributes)

@@ -8,7 +8,6 @@ import os
 import re
 import warnings
 import xml.etree.ElementTree as ET
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,8 @@ from ._arff import (
 __all__ = ["load_mulan"]
 
 # Bump when the parser or the encoding changes, so that older cache entries are ignored.
-_CACHE_VERSION = 1
+# 2: entries keyed by the content of the source files (1: by their size and mtime).
+_CACHE_VERSION = 2
 _CACHE_FOLDER = "skarm_mulan"
 
 
@@ -209,6 +209,14 @@ def _read_label_names(xml_path):
     ]
     if not names:
         raise ValueError(f"{xml_path}: no <label name=...> entries in the label XML file.")
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(
+                f"{xml_path}: label {name!r} is named twice in the label XML file; each "
+                "label must be named once."
+            )
+        seen.add(name)
     return names
 
 
@@ -225,12 +233,20 @@ def _cache_folder():
 
 
 def _file_key(*paths):
-    """Cache key of source files: path, size and modification time of each."""
-    parts = [str(_CACHE_VERSION)]
+    """Cache key of source files: the SHA-256 of the bytes of each.
+
+    By content, not by size and modification time: an edit that keeps both (a copy with
+    ``cp -p``, a restored mtime, a coarse file system clock) must not return stale arrays.
+    Hashing costs about a millisecond per MB, far less than parsing.
+    """
+    key = hashlib.sha256(f"{_CACHE_VERSION}".encode())
     for path in paths:
-        stat = Path(path).stat()
-        parts.append(f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        key.update(digest.digest())
+    return key.hexdigest()[:20]
 
 
 def _save(path, part):
@@ -255,14 +271,15 @@ def _save(path, part):
 
 
 def _load(path):
-    with np.load(path, allow_pickle=False) as f:
+    # The file is opened here, not by np.load, which leaves it open when the zip is damaged.
+    with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as f:
         if "X" in f:
             X = f["X"]
         else:
             X = sp.csr_matrix(
                 (f["X_data"], f["X_indices"], f["X_indptr"]), shape=tuple(f["X_shape"])
             )
-        return {
+        part = {
             "X": X,
             "Y": f["Y"].astype(np.int64),
             "feature_names": f["feature_names"].tolist(),
@@ -270,6 +287,12 @@ def _load(path):
             "dropped": f["dropped"].tolist(),
             "relation": str(f["relation"]),
         }
+    n, q = part["Y"].shape
+    if X.ndim != 2 or X.shape != (n, len(part["feature_names"])) or q != len(
+        part["target_names"]
+    ):
+        raise ValueError("the arrays of the entry do not fit together")
+    return part
 
 
 def _cached(cache_name, key, parse, cache):
@@ -283,8 +306,15 @@ def _cached(cache_name, key, parse, cache):
     if path.exists():
         try:
             return _load(path)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            pass  # a damaged entry is parsed again and overwritten
+        except Exception as exc:
+            # Empty, truncated or corrupt (np.load raises EOFError, BadZipFile, ValueError,
+            # KeyError, zlib.error, ... depending on where the damage is): the cache is
+            # only a copy, so the source is parsed again and the entry overwritten.
+            warnings.warn(
+                f"Cannot read the skarm MULAN cache file {path} ({type(exc).__name__}: "
+                f"{exc}); parsing the source file again and rewriting the entry.",
+                stacklevel=2,
+            )
     part = parse()
     try:
         _save(path, part)
@@ -553,8 +583,9 @@ def load_mulan(
     names are OpenML's (``amazed.suprised`` for MULAN's ``amazed-suprised``).
 
     Parsed arrays are cached in ``skarm_mulan`` under scikit-learn's data home
-    (:func:`sklearn.datasets.get_data_home`, ``$SCIKIT_LEARN_DATA``), keyed by the path,
-    size and modification time of the source files: a changed file is parsed again.
+    (:func:`sklearn.datasets.get_data_home`, ``$SCIKIT_LEARN_DATA``), keyed by the
+    SHA-256 of the source files' content: a changed file is parsed again. An entry that
+    cannot be read (empty, truncated) is parsed again and rewritten, with a warning.
 
     Parameters
     ----------

@@ -9,7 +9,9 @@ collapsed (W = 0 or a constant prediction). The record is a small JSON file name
 by a hash of everything the result depends on (the data, the split, the model, the
 budgets, the attack settings, the skarm version and the code that computes it), written
 atomically (a temporary file, then a rename), so an interrupted run keeps every finished
-cell and a rerun reuses them without fitting.
+cell and a rerun reuses them without fitting. Each record carries the SHA-256 of its
+content and is checked when read (JSON without NaN, the keys and types of a cell, the
+checksum, the config): a record that fails is computed again, with a warning.
 """
 
 # Authors: The skarm developers
@@ -20,6 +22,7 @@ import hashlib
 import json
 import math
 import time
+import uuid
 import warnings
 from pathlib import Path
 
@@ -140,8 +143,171 @@ def to_json(value):
     return value
 
 
+# The keys and types of a cell record, as compute_cell writes it. _NUMBER is a finite
+# number; _OPTIONAL a number or null (to_json writes NaN and inf as null: an infinite SAE,
+# the alignment of a model without weights).
+_NUMBER, _OPTIONAL, _INT, _BOOL = "a finite number", "a number or null", "an integer", "a boolean"
+
+
+class _Budgets:
+    """A JSON object keyed by the budgets of the config's ``fractions``, values ``spec``."""
+
+    def __init__(self, fractions, spec):
+        self.fractions, self.spec = fractions, spec
+
+
+class _List:
+    """A JSON array of ``record["data"][length]`` values ``spec``."""
+
+    def __init__(self, length, spec):
+        self.length, self.spec = length, spec
+
+
+_F1 = {"micro": _NUMBER, "macro": _NUMBER}
+_ATTACKED = {"micro": _NUMBER, "macro": _NUMBER, "C_a": _NUMBER}
+_RECORD = {
+    "config": {"dataset": str, "method": str, "alpha": _NUMBER, "eps_fractions": list,
+               "val_eps_fractions": list},
+    "fit": {"seconds": _NUMBER, "n_iter": _INT, "converged": _BOOL},
+    "collapse": {"coef_zero": _BOOL, "constant_prediction": _BOOL, "collapsed": _BOOL,
+                 "fit_warning": _BOOL},
+    "seconds": _NUMBER,
+    "data": {"n_train": _INT, "n_val": _INT, "n_test": _INT, "n_attacked": _INT,
+             "median_row_norm": _NUMBER},
+    "eps": _Budgets("eps_fractions", _NUMBER),
+    "val": {"clean": _F1, "gase": _Budgets("val_eps_fractions", _ATTACKED)},
+    "test": {
+        "clean": _F1,
+        "clean_attacked": _F1,
+        "gase": _Budgets("eps_fractions", _ATTACKED),
+        "pgd": _Budgets("eps_fractions", _ATTACKED),
+        "sae": {"mean": _OPTIONAL, "median": _OPTIONAL, "near_boundary_warnings": _INT},
+        "phi_align": _OPTIONAL,
+        "phi_align_offdiag": _OPTIONAL,
+    },
+    "instances": {
+        "sae": _List("n_test", _OPTIONAL),
+        "gase_flipped": _Budgets("eps_fractions", _List("n_attacked", _INT)),
+    },
+}
+_CHECKSUM = "checksum"
+
+
+def _kind(value):
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number")
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _problem(value, spec, where, record):
+    """What is wrong with ``value`` at ``where`` against ``spec``, or None."""
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            return f"{where or 'the record'} is {_kind(value)}, not an object"
+        for key, sub in spec.items():
+            if key not in value:
+                return f"{where}[{key!r}] is missing"
+            problem = _problem(value[key], sub, f"{where}[{key!r}]", record)
+            if problem:
+                return problem
+        return None
+    if isinstance(spec, _Budgets):
+        if not isinstance(value, dict):
+            return f"{where} is {_kind(value)}, not an object"
+        fractions = record["config"][spec.fractions]
+        if not all(_is_number(f) for f in fractions):
+            return f"['config'][{spec.fractions!r}] holds {fractions!r}, not numbers"
+        expected = [budget_key(f) for f in fractions]
+        if sorted(value) != sorted(expected):
+            return f"{where} has the budgets {sorted(value)}, not {sorted(expected)}"
+        for key in expected:
+            problem = _problem(value[key], spec.spec, f"{where}[{key!r}]", record)
+            if problem:
+                return problem
+        return None
+    if isinstance(spec, _List):
+        length = record["data"][spec.length]
+        if not isinstance(value, list) or len(value) != length:
+            got = f"{len(value)} values" if isinstance(value, list) else _kind(value)
+            return f"{where} is {got}, not an array of {length} values ({spec.length})"
+        for i, item in enumerate(value):
+            problem = _problem(item, spec.spec, f"{where}[{i}]", record)
+            if problem:
+                return problem
+        return None
+    if isinstance(spec, type):
+        ok = isinstance(value, spec)
+    elif spec == _INT:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif spec == _BOOL:
+        ok = isinstance(value, bool)
+    else:
+        ok = (value is None and spec == _OPTIONAL) or (_is_number(value) and math.isfinite(value))
+    if ok:
+        return None
+    expected = {str: "a string", list: "an array"}.get(spec, spec)
+    return f"{where} is {value!r}, not {expected}" if _is_number(value) else (
+        f"{where} is {_kind(value)}, not {expected}"
+    )
+
+
+def record_problem(record):
+    """What is wrong with a cell record (keys, types, finite numbers), or None if nothing.
+
+    The checksum and the config are checked by :meth:`CellStore.load`, not here.
+
+    Examples
+    --------
+    >>> from skarm.experiments._cells import record_problem
+    >>> record_problem([])
+    'the record is an array, not an object'
+    >>> record_problem({"config": {}})
+    "['config']['dataset'] is missing"
+    """
+    return _problem(record, _RECORD, "", record)
+
+
+def _canonical(payload):
+    """The JSON text a checksum is taken of: sorted keys, no spaces, no NaN."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def record_checksum(payload):
+    """SHA-256 of the canonical JSON of a record (without its checksum).
+
+    Examples
+    --------
+    >>> from skarm.experiments._cells import record_checksum
+    >>> record_checksum({"b": 1, "a": 0.5}) == record_checksum({"a": 0.5, "b": 1})
+    True
+    """
+    return "sha256:" + hashlib.sha256(_canonical(payload).encode()).hexdigest()
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a JSON number; skarm writes non-finite values as null")
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} overflows a float")
+    return value
+
+
+def _parse(text):
+    """JSON, refusing NaN, Infinity and numbers that overflow to inf."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+
+
 class CellStore:
     """A folder of cached cells, one JSON file per cell, written atomically.
+
+    Every record holds the SHA-256 of its content (``"checksum"``); :meth:`load` checks
+    it, with the keys and types of the record, and treats a record that fails as missing.
 
     Parameters
     ----------
@@ -158,22 +324,83 @@ class CellStore:
         return self.folder / config["dataset"] / name
 
     def load(self, config):
-        """The cached record of a cell, or None (absent, unreadable or for another config)."""
+        """The cached record of a cell, or None when it must be computed.
+
+        None without a word when there is no file. None with a warning that names the file
+        and what is wrong when the file cannot be read, is not JSON (NaN and Infinity
+        included), lacks a key of a cell or has one of the wrong type, does not match its
+        checksum, or is for another config; the next :meth:`save` replaces it. Something
+        other than a file in its place (a folder) is renamed ``NAME.invalid-XXXXXXXX``.
+        """
         path = self.path(config)
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, ValueError):
+        if not path.exists() and not path.is_symlink():
             return None
-        return record if record.get("config") == config else None
+        if not path.is_file():
+            moved = _move_aside(path)
+            _ignored(path, f"it is not a regular file; {moved}")
+            return None
+        try:
+            record = _parse(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            _ignored(path, f"it cannot be read ({exc})")
+            return None
+        except ValueError as exc:
+            _ignored(path, f"it is not valid JSON ({exc})")
+            return None
+        problem = record_problem(record)
+        if problem is None and _CHECKSUM not in record:
+            problem = "it has no checksum (written by an older skarm, or by hand)"
+        if problem is None:
+            payload = {k: v for k, v in record.items() if k != _CHECKSUM}
+            if record[_CHECKSUM] != record_checksum(payload):
+                problem = "its checksum does not match its content (edited or corrupt)"
+            elif payload["config"] != config:
+                problem = "it is the record of another config"
+        if problem is not None:
+            _ignored(path, problem)
+            return None
+        return payload
 
     def save(self, config, record):
         """Write a cell record atomically: a temporary file in the same folder, then rename.
 
-        A run killed mid-write leaves at most a stray ``.tmp`` file, never a truncated cell.
+        The file holds ``record`` and its checksum. A run killed mid-write leaves at most a
+        stray ``.tmp`` file, never a truncated cell.
+
+        Raises
+        ------
+        ValueError
+            If ``record`` is not a cell record (a missing key, a wrong type, NaN or inf).
         """
         path = self.path(config)
+        problem = record_problem(record)
+        if problem is not None:
+            raise ValueError(f"Cannot write the cell {path}: {problem}.")
+        payload = {k: v for k, v in record.items() if k != _CHECKSUM}
+        text = json.dumps({**payload, _CHECKSUM: record_checksum(payload)},
+                          separators=(",", ":"), allow_nan=False)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return atomic_write(path, lambda f: json.dump(record, f, separators=(",", ":")))
+        if path.is_dir() and not path.is_symlink():
+            _ignored(path, f"it is not a regular file; {_move_aside(path)}")
+        return atomic_write(path, lambda f: f.write(text))
+
+
+def _ignored(path, why):
+    warnings.warn(
+        f"Ignoring the cached cell {path}: {why}. The cell is computed again.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _move_aside(path):
+    """Rename what is in the way of a cell file; says what became of it."""
+    target = path.with_name(f"{path.name}.invalid-{uuid.uuid4().hex[:8]}")
+    try:
+        path.rename(target)
+    except OSError as exc:
+        return f"it cannot be moved aside ({exc})"
+    return f"moved aside to {target.name}"
 
 
 def _f1(Y, P):
