@@ -6,6 +6,7 @@ ARM-Primal) and the GASE attack, after Yang, Han and Zhang, ECML-PKDD 2021.
 
 from . import attacks, datasets, deep, metrics
 from ._classifier import ARMClassifier, ARMPrimalClassifier, ARMSAEClassifier
+from ._feature_space import feature_space
 from ._version import __version__
 from .attacks import GASEAttack, PGDAttack
 
@@ -19,5 +20,6 @@ __all__ = [
     "attacks",
     "datasets",
     "deep",
+    "feature_space",
     "metrics",
 ]

@@ -26,6 +26,7 @@ from ._decision import LinearDecision
 from .exceptions import CollapsedModelWarning
 from .linear._objective import LOSSES, MARGIN_WEIGHTINGS, PENALTIES, Objective
 from .linear._solvers import SOLVERS, minimize, select_solver
+from .utils._validation import check_finite_fit, check_fit_scale
 from .utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -250,6 +251,8 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         return hasattr(self, "net_")
 
     def _fit_linear(self, X, Y_signed):
+        name = type(self).__name__
+        check_fit_scale(X, name)
         eps = self._adversarial()[1]  # the linear backend's one method is "per-label"
         objective = Objective(
             X, Y_signed, penalty=self._penalty(), alpha=self.alpha, C=self.C,
@@ -259,10 +262,16 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         solver = select_solver(self.solver, objective, sparse=sp.issparse(X))
         W0 = np.zeros((Y_signed.shape[1], X.shape[1]))
         b0 = np.zeros(Y_signed.shape[1])
-        W, b, n_iter, converged = minimize(
-            objective, W0, b0, max_iter=self.max_iter, tol=self.tol, solver=solver,
-            random_state=check_random_state(self.random_state), polish=self.solver == "auto",
-        )
+        hint = f"Lower alpha (got {self.alpha!r}) or C (got {self.C!r}), or scale X."
+        try:
+            W, b, n_iter, converged = minimize(
+                objective, W0, b0, max_iter=self.max_iter, tol=self.tol, solver=solver,
+                random_state=check_random_state(self.random_state),
+                polish=self.solver == "auto",
+            )
+        except FloatingPointError as exc:
+            raise ValueError(f"{name} diverged: {exc} {hint}") from exc
+        check_finite_fit(W, b, name, hint)
         if not converged:
             warnings.warn(
                 _CONVERGENCE_MSG.format(

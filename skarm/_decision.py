@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from .utils._sklearn_compat import fitted_target_type
+from .utils._sklearn_compat import ConstantPredictor, fitted_target_type
 from .utils._validation import check_model_input, to_dense
 
 __all__ = ["LinearDecision", "as_decision"]
@@ -110,14 +110,14 @@ def _final_linear(est):
             )
         rows, biases = [], []
         for k, sub in enumerate(est.estimators_):
-            if hasattr(sub, "coef_"):
-                w, b = _binary_linear(sub, f"estimators_[{k}]")
-            else:
-                # OvR's _ConstantPredictor for a label constant in training: a flat score whose
-                # sign is that constant (OvR predicts 1 when its score 1 is > 0).
+            if isinstance(sub, ConstantPredictor):
+                # OvR's stand-in for a label constant in training: a flat score whose sign
+                # is that constant (OvR predicts 1 when its score 1 is > 0).
                 d = est.n_features_in_
                 w = np.zeros((1, d))
                 b = np.array([1.0 if np.ravel(sub.y_)[0] == 1 else -1.0])
+            else:
+                w, b = _binary_linear(sub, f"estimators_[{k}]")
             rows.append(w)
             biases.append(b)
         return np.vstack(rows), np.concatenate(biases)
@@ -141,8 +141,28 @@ def _final_linear(est):
     )
 
 
-def _affine_step(step):
+# The preprocessing steps folded into W and b: each is x -> (x * scale) @ M + offset.
+AFFINE_STEPS = (StandardScaler, MaxAbsScaler, MinMaxScaler, PCA, TruncatedSVD)
+
+
+def is_affine_step(step):
+    """Whether a fitted Pipeline step is an affine map skarm folds into a linear model."""
+    if isinstance(step, MinMaxScaler):
+        return not step.clip  # clipping is not affine
+    return isinstance(step, AFFINE_STEPS)
+
+
+def _affine_step(step, name):
     """(scale, M, offset) with step(x) = (x * scale) @ M + offset; M None means identity."""
+    if not is_affine_step(step):
+        raise TypeError(
+            f"Pipeline step {name!r} ({type(step).__name__}) is not an affine map, so skarm "
+            "cannot differentiate the Pipeline through it. To measure and attack the model "
+            "in the feature space this step produces (the threat model of attacks on TF-IDF "
+            "or bag-of-words features), split the Pipeline there: "
+            "`model, X_features = skarm.feature_space(pipeline, X)`. Affine steps skarm "
+            f"folds into the model: {SUPPORTED_MODELS}."
+        )
     d = step.n_features_in_
     if isinstance(step, StandardScaler):
         scale = 1.0 / step.scale_ if step.scale_ is not None else np.ones(d)
@@ -157,13 +177,8 @@ def _affine_step(step):
         if step.whiten:
             M = M / np.sqrt(step.explained_variance_)
         return np.ones(d), M, -step.mean_ @ M
-    if isinstance(step, TruncatedSVD):
-        M = step.components_.T
-        return np.ones(d), M, np.zeros(M.shape[1])
-    raise TypeError(
-        f"Pipeline step {type(step).__name__} is not an affine map skarm can fold into the "
-        f"linear model. Supported: {SUPPORTED_MODELS}."
-    )
+    M = step.components_.T  # TruncatedSVD
+    return np.ones(d), M, np.zeros(M.shape[1])
 
 
 def _unfrozen(estimator):
@@ -208,7 +223,9 @@ def as_decision(estimator):
     final = estimator
     if isinstance(estimator, Pipeline):
         steps = [
-            _unfrozen(s) for _, s in estimator.steps[:-1] if s not in (None, "passthrough")
+            (name, _unfrozen(s))
+            for name, s in estimator.steps[:-1]
+            if s not in (None, "passthrough")
         ]
         final = _unfrozen(estimator.steps[-1][1])
         if hasattr(final, "_skarm_decision"):
@@ -220,8 +237,9 @@ def as_decision(estimator):
                     raise TypeError(
                         f"{name} ends in {type(final).__name__} with a non-linear decision "
                         "function; skarm cannot fold the Pipeline's preprocessing into it. "
-                        "Put the preprocessing inside the torch module, or pass the final "
-                        "step and preprocessed X."
+                        "Put the preprocessing inside the torch module, or attack the final "
+                        "step on preprocessed X: `model, X_features = "
+                        "skarm.feature_space(pipeline, X)` splits after a non-affine step."
                     )
                 return decision
             W, b = decision.coef, decision.intercept
@@ -232,9 +250,9 @@ def as_decision(estimator):
         check_is_fitted(estimator)
         W, b = _final_linear(estimator)
     # Fold affine steps backwards: h = ((x * s) @ M + o) W^T + b.
-    for step in reversed(steps):
+    for step_name, step in reversed(steps):
+        scale, M, offset = _affine_step(step, step_name)
         check_is_fitted(step)
-        scale, M, offset = _affine_step(step)
         b = b + W @ offset
         if M is not None:
             W = W @ M.T

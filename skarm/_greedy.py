@@ -136,7 +136,12 @@ def _prepare(K, C):
             f"K must have shape ({m}, {m}) or ({n_samples}, {m}, {m}); got {K.shape}."
         )
     if not (np.isfinite(K).all() and np.isfinite(C).all()):
-        raise ValueError("K and C must be finite.")
+        raise ValueError(
+            "The greedy search got non-finite inputs: the Gram K of the label gradients "
+            f"({'finite' if np.isfinite(K).all() else 'not finite'}) or the weights C from "
+            f"the decision scores ({'finite' if np.isfinite(C).all() else 'not finite'}). "
+            "The model's weights or scores overflowed float64: scale X or lower alpha."
+        )
     shared = K.shape[0] == 1
     return K, C, shared
 

@@ -17,6 +17,7 @@ Either way the search is :func:`skarm._greedy.greedy_subset_norm` on ``diag(c) K
 import numpy as np
 
 from ._greedy import greedy_subset_norm
+from .utils._validation import check_finite_scores
 
 __all__ = [
     "MARGIN_WEIGHTINGS",
@@ -135,6 +136,7 @@ def soft_attackability_values(decision, X, y=None, *, delta=DEFAULT_DELTA):
     n_clamped : int
     """
     scores = decision.decision_function(X)
+    check_finite_scores(scores, getattr(decision, "name", type(decision).__name__))
     weights, n_clamped = sae_label_weights(scores, y, delta=delta)
     sae, _ = greedy_subset_norm(decision.gradient_gram(X), weights)
     return sae, n_clamped

@@ -104,9 +104,11 @@ def brute_min_norm(V, mu):
     return best
 
 
-def thresholds(h, s):
-    """What each label must reach, as the attacks define it (see label_thresholds)."""
-    kappa = OVERSHOOT * np.maximum(1.0, np.abs(h))
+def thresholds(h, s, W, eps):
+    """What each label must reach, as the attacks define it (see label_thresholds): kappa
+    past the boundary, kappa = overshoot * max(|h|, min(1, eps ||w_j||))."""
+    reach = eps * np.linalg.norm(W, axis=1)
+    kappa = OVERSHOOT * np.maximum(np.minimum(1.0, reach), np.abs(h))
     wrong = (h > 0) != (s > 0)
     return np.where(wrong, np.maximum(-kappa, s * h), -kappa)
 
@@ -211,7 +213,7 @@ def test_gase_between_best_single_label_attack_and_oracle(global_random_seed):
             s = reference_signs(model, Xr, y)
             H = Xr @ W.T + b
             best = count_flips(model, Xr, s)
-            tau = thresholds(H, s)
+            tau = thresholds(H, s, W, eps)
             for j in range(m):
                 cost = (s[:, j] * H[:, j] - tau[:, j]) / np.linalg.norm(W[j])
                 fits = (cost > 0) & (cost <= eps)
@@ -229,7 +231,7 @@ def test_exact_attack_matches_brute_force_over_label_sets(global_random_seed):
     W, b = model.coef_, model.intercept_
     H = Xr @ W.T + b
     s = 2.0 * Yr - 1.0
-    tau = thresholds(H, s)
+    tau = thresholds(H, s, W, eps)
     for i in range(len(Xr)):
         V = s[i][:, None] * W
         mu = s[i] * H[i] - tau[i]

@@ -136,7 +136,7 @@ def test_greedy_handles_empty_and_zero_inputs():
 def test_greedy_rejects_bad_shapes_and_non_finite_values():
     with pytest.raises(ValueError, match="K must have shape"):
         greedy_subset_norm(np.eye(3), np.ones((2, 4)))
-    with pytest.raises(ValueError, match="K and C must be finite"):
+    with pytest.raises(ValueError, match="non-finite inputs"):
         greedy_subset_norm(np.eye(2), np.array([[np.nan, 1.0]]))
     with pytest.raises(ValueError, match="supports m <="):
         exact_subset_norm(np.eye(MAX_EXACT_LABELS + 1), np.ones((1, MAX_EXACT_LABELS + 1)))

@@ -23,16 +23,22 @@ from sklearn.preprocessing import label_binarize
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
-from .._decision import LinearDecision, as_decision
+from .._decision import LinearDecision, _unfrozen, as_decision
 from ..utils._sklearn_compat import (
     HasMethods,
     Interval,
     StrOptions,
     _fit_context,
+    fitted_target_type,
     validate_data,
 )
 from ..utils._threads import single_threaded_blas
-from ..utils._validation import check_label_indicator, check_model_input, to_dense
+from ..utils._validation import (
+    check_finite_scores,
+    check_label_indicator,
+    check_model_input,
+    to_dense,
+)
 from ._kernels import gradient_coefficients, normalised_margins
 
 __all__ = ["BaseAttack", "DifferentiableDecision", "resolve_decision"]
@@ -70,12 +76,31 @@ class DifferentiableDecision:
     def decision_function(self, X):
         """Scores of shape (n_samples, n_labels)."""
         scores = np.asarray(self.model.decision_function(X), dtype=np.float64)
+        if scores.ndim not in (1, 2) or scores.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"{self.name}.decision_function returned shape {scores.shape} for "
+                f"{X.shape[0]} instances; expected (n_samples, n_labels) or (n_samples,)."
+            )
         return scores.reshape(X.shape[0], -1)
 
     def input_gradients(self, X):
         """Jacobians of shape (n_samples, n_labels, n_features)."""
         grads = np.asarray(self.model.input_gradients(X), dtype=np.float64)
-        return grads.reshape(X.shape[0], -1, X.shape[1])
+        n_labels = self.decision_function(X[:1]).shape[1] if X.shape[0] else 0
+        expected = (X.shape[0], n_labels, X.shape[1])
+        if grads.shape != expected and not (n_labels == 1 and grads.shape == (X.shape[0], X.shape[1])):
+            raise ValueError(
+                f"{self.name}.input_gradients returned shape {grads.shape}; expected "
+                f"(n_samples, n_labels, n_features) = {expected}: the gradient of each "
+                "label's score with respect to each input feature."
+            )
+        if not np.isfinite(grads).all():
+            raise ValueError(
+                f"{self.name}.input_gradients returned non-finite values (nan or inf) for "
+                f"{int((~np.isfinite(grads)).any(axis=tuple(range(1, grads.ndim))).sum())} "
+                f"of {X.shape[0]} instances; the model or its input overflowed."
+            )
+        return grads.reshape(expected)
 
 
 def _is_fitted(estimator):
@@ -142,17 +167,34 @@ def flipped_labels(scores, signs):
     return (scores > 0) != (signs > 0)
 
 
-def overshoot_margins(scores, overshoot):
-    """``kappa_j = overshoot * max(1, |h_j(x)|)``: how far past its boundary a label goes."""
-    return overshoot * np.maximum(1.0, np.abs(scores))
+def label_reach(decision, J0, eps):
+    """``eps ||grad_x h_j(x)||``: how far a step of norm eps moves each score, to first order.
+
+    Shape (m,) for a linear model (``eps ||w_j||``), else (n_samples, m) from the input
+    gradients ``J0`` at X.
+    """
+    if J0 is None:
+        return eps * np.linalg.norm(decision.coef, axis=1)
+    return eps * np.linalg.norm(J0, axis=2)
 
 
-def label_thresholds(scores, signs, overshoot):
+def overshoot_margins(scores, overshoot, reach):
+    """``kappa_j = overshoot * max(min(1, reach_j), |h_j(x)|)``: how far past its boundary a
+    label goes.
+
+    A score at 0 must cross it by a margin that rounding cannot undo, hence a floor; a fixed
+    floor of ``overshoot`` (the margin used before) was out of reach of a budget that moves
+    the score by less, which made GASE miss flips any step would get (a score of exactly 0
+    with a tiny budget), so the floor is the reach when that is smaller.
+    """
+    return overshoot * np.maximum(np.minimum(1.0, reach), np.abs(scores))
+
+
+def label_thresholds(scores, signs, kappa):
     """Thresholds ``tau`` such that label j is attacked when ``s_j h_j(x + r) <= tau_j``.
 
-    A label the model already gets right must be pushed ``kappa_j`` past its boundary, with
-    ``kappa_j = overshoot * max(1, |h_j(x)|)``, so that its sign really changes in floating
-    point. A label already wrong must stay at least as wrong as it is (or ``kappa_j`` past
+    A label the model already gets right must be pushed ``kappa_j`` past its boundary (see
+    :func:`overshoot_margins`), so that its sign really changes in floating point. A label already wrong must stay at least as wrong as it is (or ``kappa_j`` past
     the boundary, whichever is weaker): ``r = 0`` satisfies that, so labels already flipped
     cost nothing, as ALGORITHMS.md 7.4 step 1 requires.
 
@@ -162,10 +204,20 @@ def label_thresholds(scores, signs, overshoot):
     flipped0 : ndarray of bool, shape (n_samples, n_labels)
         The labels flipped at ``r = 0``.
     """
-    kappa = overshoot_margins(scores, overshoot)
     flipped0 = flipped_labels(scores, signs)
     tau = np.where(flipped0, np.maximum(-kappa, signs * scores), -kappa)
     return tau, flipped0
+
+
+def row_norms(A):
+    """L2 norms of the rows of a dense A, without overflow: each row is scaled by its max.
+
+    ``np.linalg.norm`` squares the entries, so a perturbation of norm above ~1e154 (a budget
+    that large) would come out as inf.
+    """
+    scale = np.max(np.abs(A), axis=1) if A.shape[1] else np.zeros(A.shape[0])
+    safe = np.where(scale > 0, scale, 1.0)
+    return scale * np.linalg.norm(A / safe[:, np.newaxis], axis=1)
 
 
 def _into_ball(X, R, eps):
@@ -176,12 +228,12 @@ def _into_ball(X, R, eps):
     """
     X = to_dense(X)
     X_adv = X + R
-    norms = np.linalg.norm(X_adv - X, axis=1)
+    norms = row_norms(X_adv - X)
     over = norms > eps
     while np.any(over):
         R[over] *= (eps / norms[over] * (1.0 - 1e-12))[:, np.newaxis]
         X_adv[over] = X[over] + R[over]
-        norms[over] = np.linalg.norm(X_adv[over] - X[over], axis=1)
+        norms[over] = row_norms(X_adv[over] - X[over])
         over = norms > eps
     return X_adv, norms
 
@@ -209,8 +261,8 @@ _ATTRIBUTES_DOC = """Attributes
 class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Base class of the attacks: an evasion attack on a fitted multi-label model.
 
-    Subclasses implement ``_perturb(decision, context, X, scores, signs, tau, flipped0)``,
-    which returns the perturbations (n_samples, n_features) and the attacked label sets
+    Subclasses implement ``_perturb(decision, context, X, scores, signs, tau, flipped0,
+    kappa, J0)`` (``J0`` the input gradients at X, None for a linear model), which returns the perturbations (n_samples, n_features) and the attacked label sets
     (n_samples, n_labels) of one batch, and optionally ``_prepare(decision)`` for work shared
     by all batches (the label Gram of a linear model).
 
@@ -225,7 +277,12 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "eps": [Interval(Real, 0, None, closed="neither")],
         "reference": [StrOptions({"label", "prediction"})],
         "overshoot": [Interval(Real, 0, None, closed="left")],
-        "n_jobs": [Integral, None],
+        # joblib's convention: 0 is not a number of jobs.
+        "n_jobs": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "verbose": ["verbose"],
     }
 
@@ -361,9 +418,16 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _label_indicator(self, y, n_samples, n_labels):
         """y as an (n_samples, n_labels) {0, 1} indicator; a 1-D y is binarised as OvR does."""
-        classes = getattr(self._model(), "classes_", None)
+        model = _unfrozen(self._model())
+        classes = getattr(model, "classes_", None)
         if not sp.issparse(y):
             y = np.asarray(y)
+        if y.ndim == 1 and n_labels > 1 and fitted_target_type(model) == "multilabel-indicator":
+            raise ValueError(
+                f"y is 1-D, but {type(model).__name__} was fitted on a multi-label target "
+                f"with {n_labels} labels. Pass y as an (n_samples, {n_labels}) {{0, 1}} "
+                "indicator."
+            )
         if y.ndim == 1 and classes is not None and np.ndim(classes) == 1:
             y = label_binarize(y, classes=classes)
         return check_label_indicator(y, n_samples, n_labels)
@@ -371,19 +435,41 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _prepare(self, decision):
         return None
 
-    def _attack(self, X, y):
+    def _attack(self, X, y, *, keep_X_adv=True):
         decision = resolve_decision(self._model(), type(self).__name__)
-        return self._run(decision, decision.check_X(X), y)
+        return self._run(decision, decision.check_X(X), y, keep_X_adv=keep_X_adv)
 
-    def _run(self, decision, X, y):
-        """Attack X (already checked for ``decision``) against y or the predictions."""
+    def _attack_batch(self, decision, context, X, scores, signs, keep_X_adv):
+        """One batch: perturb, put into the ball, verify on the model; X densified here only."""
+        eps = float(self.eps)
+        # The Jacobian at X, once per batch: the thresholds and the generic attacks share it.
+        J0 = None if is_linear(decision) else decision.input_gradients(to_dense(X))
+        kappa = overshoot_margins(scores, self.overshoot, label_reach(decision, J0, eps))
+        tau, flipped0 = label_thresholds(scores, signs, kappa)
+        R, targets = self._perturb(
+            decision, context, X, scores, signs, tau, flipped0, kappa, J0
+        )
+        X_adv, norms = _into_ball(X, R, self.eps)
+        # The check on the model's scores at the X_adv actually returned (input space).
+        scores_adv = decision.decision_function(X_adv)
+        check_finite_scores(scores_adv, _decision_name(decision), "perturbed instances")
+        flipped = flipped_labels(scores_adv, signs)
+        return (X_adv if keep_X_adv else None), flipped, targets, norms
+
+    def _run(self, decision, X, y, *, keep_X_adv=True):
+        """Attack X (already checked for ``decision``) against y or the predictions.
+
+        Work is done by batches of rows, each densified on its own, so the memory beyond
+        the inputs and the returned ``X_adv`` is bounded by the batch; with
+        ``keep_X_adv=False`` (the metrics) ``X_adv`` is not kept at all (None).
+        """
         n_samples = X.shape[0]
         scores = decision.decision_function(X)
+        check_finite_scores(scores, _decision_name(decision))
         if y is not None:
             y = self._label_indicator(y, n_samples, scores.shape[1])
         use_y = y is not None and self.reference == "label"
         signs = reference_signs(scores, y if use_y else None)
-        tau, flipped0 = label_thresholds(scores, signs, self.overshoot)
         context = self._prepare(decision)
 
         starts = list(range(0, n_samples, _BATCH_SIZE))
@@ -395,25 +481,27 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         # cores); with one BLAS thread they stayed near 1 s.
         with single_threaded_blas():
             parts = Parallel(n_jobs=n_jobs, prefer="threads", verbose=self.verbose)(
-                delayed(self._perturb)(
+                delayed(self._attack_batch)(
                     decision,
                     context,
                     X[start : start + _BATCH_SIZE],
                     scores[start : start + _BATCH_SIZE],
                     signs[start : start + _BATCH_SIZE],
-                    tau[start : start + _BATCH_SIZE],
-                    flipped0[start : start + _BATCH_SIZE],
+                    keep_X_adv,
                 )
                 for start in starts
             )
         n_features = X.shape[1]
         m = scores.shape[1]
-        R = np.vstack([p[0] for p in parts]) if parts else np.zeros((0, n_features))
-        targets = np.vstack([p[1] for p in parts]) if parts else np.zeros((0, m), dtype=bool)
-
-        X_adv, norms = _into_ball(X, R, self.eps)
-        # The check on the model's scores at the X_adv actually returned (input space).
-        flipped = flipped_labels(decision.decision_function(X_adv), signs)
+        if not parts:
+            X_adv = np.zeros((0, n_features)) if keep_X_adv else None
+            flipped = targets = np.zeros((0, m), dtype=bool)
+            norms = np.zeros(0)
+        else:
+            X_adv = np.vstack([p[0] for p in parts]) if keep_X_adv else None
+            flipped, targets, norms = (
+                np.concatenate([p[k] for p in parts]) for k in (1, 2, 3)
+            )
         n_flipped = flipped.sum(axis=1)
         if self.verbose:
             print(
@@ -436,6 +524,10 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+
+def _decision_name(decision):
+    return getattr(decision, "name", type(decision).__name__)
 
 
 def linear_attack(decision, context, scores, signs, tau, eps, kernel):

@@ -221,7 +221,9 @@ def _single_label_attacks(X, J0, scores, S, tau, eps, decision):
     return best, hits_best, R_best
 
 
-def _gase_generic(decision, X, scores, S, tau, flipped0, eps, exact, n_retry, max_iter, restart):
+def _gase_generic(
+    decision, X, scores, J0, S, tau, flipped0, eps, exact, n_retry, max_iter, restart
+):
     """GASE on a model known only through scores and input gradients (one batch).
 
     The same steps as :func:`skarm.attacks._kernels.gase_linear_kernel`: the greedy from
@@ -231,7 +233,7 @@ def _gase_generic(decision, X, scores, S, tau, flipped0, eps, exact, n_retry, ma
     n, m = scores.shape
     R = np.zeros_like(X)
     H = scores.copy()
-    J0 = decision.input_gradients(X)  # at r = 0: shared by all the starts below
+    # J0, the Jacobian at r = 0, is shared by all the starts below.
     inT = flipped0 | (S * scores <= tau)
     nu_prev = np.zeros((n, m))
     _expand_generic(
@@ -429,7 +431,7 @@ class GASEAttack(BaseAttack):
             return None
         return normalised_gram(decision.gradient_gram())
 
-    def _perturb(self, decision, context, X, scores, signs, tau, flipped0):
+    def _perturb(self, decision, context, X, scores, signs, tau, flipped0, kappa, J0):
         eps = float(self.eps)
         exact = self._exact(decision)
         if context is None:
@@ -437,6 +439,7 @@ class GASEAttack(BaseAttack):
                 decision,
                 X,
                 scores,
+                J0,
                 signs,
                 tau,
                 flipped0,

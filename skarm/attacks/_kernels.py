@@ -156,7 +156,9 @@ def ldp_solve(  # pragma: no cover - compiled
         if abs(c[a]) > cmax:
             cmax = abs(c[a])
     # Only the rows of M for labels that enter the active set are ever needed: O(k |P|).
-    tol = 1e-13 * (1.0 + cmax * cmax)
+    # The tolerance scales with the margins: with a huge budget they are tiny (mu / eps),
+    # and an absolute one would accept u = 0 (no perturbation) as optimal.
+    tol = 1e-13 * cmax * (1.0 + cmax)
 
     solved = False
     # Warm start: if the guessed active set meets the optimality conditions (u > 0 on it, no
@@ -272,7 +274,7 @@ def ldp_solve(  # pragma: no cover - compiled
         # Primal check: s_a w_a^T r <= -mu_a. A nearly infeasible problem can leave
         # 1 - mu^T u just above the threshold, with a huge nu in the null space of the Gram
         # that satisfies nothing; this catches it.
-        if acc < c[a] - 1e-9 * (1.0 + abs(c[a])):
+        if acc < c[a] - 1e-9 * (cmax + abs(c[a])):
             for b in range(k):
                 nu[b] = 0.0
             return np.inf

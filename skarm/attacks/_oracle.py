@@ -38,7 +38,7 @@ class _ExactAttack(BaseAttack):
             )
         return normalised_gram(decision.gradient_gram())
 
-    def _perturb(self, decision, context, X, scores, signs, tau, flipped0):
+    def _perturb(self, decision, context, X, scores, signs, tau, flipped0, kappa, J0):
         return linear_attack(decision, context, scores, signs, tau, float(self.eps), exact_kernel)
 
 

@@ -15,7 +15,7 @@ from ._base import (
     BaseAttack,
     flipped_labels,
     is_linear,
-    overshoot_margins,
+    row_norms,
 )
 
 __all__ = ["PGDAttack"]
@@ -111,27 +111,27 @@ class PGDAttack(BaseAttack):
         self.max_iter = max_iter
         self.step_size = step_size
 
-    def _perturb(self, decision, context, X, scores, signs, tau, flipped0):
+    def _perturb(self, decision, context, X, scores, signs, tau, flipped0, kappa, J0):
         X = to_dense(X)
         eps = float(self.eps)
         step = self.step_size if self.step_size is not None else 2.5 * eps / self.max_iter
-        kappa = overshoot_margins(scores, self.overshoot)
         linear = is_linear(decision)
         R = np.zeros_like(X)
         best_R = R.copy()
         best_flipped = flipped0.copy()
         best_count = best_flipped.sum(axis=1)
         H = scores
-        for _ in range(self.max_iter):
+        for it in range(self.max_iter):
             # Gradient of the capped loss: the labels not yet kappa past their boundary.
             coef = np.where(signs * H > -kappa, signs, 0.0)
             if linear:
                 grad = coef @ decision.coef
             else:
-                grad = np.einsum("bj,bjd->bd", coef, decision.input_gradients(X + R))
-            norm = np.linalg.norm(grad, axis=1, keepdims=True)
+                J = J0 if it == 0 else decision.input_gradients(X + R)  # J0: at R = 0
+                grad = np.einsum("bj,bjd->bd", coef, J)
+            norm = row_norms(grad)[:, np.newaxis]
             R -= step * np.divide(grad, norm, out=np.zeros_like(grad), where=norm > 0)
-            r_norm = np.linalg.norm(R, axis=1, keepdims=True)
+            r_norm = row_norms(R)[:, np.newaxis]
             R *= np.minimum(1.0, eps / np.where(r_norm > 0, r_norm, 1.0))
             H = decision.decision_function(X + R)
             flipped = flipped_labels(H, signs)

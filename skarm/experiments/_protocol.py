@@ -35,7 +35,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import Normalizer, StandardScaler
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, check_array
+from sklearn.utils.extmath import row_norms
 
 __all__ = [
     "ADVERSARIAL",
@@ -425,8 +426,8 @@ def median_row_norm(X):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-        Data (dense).
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Data; a sparse matrix is read without densifying it (its memory stays that of X).
 
     Returns
     -------
@@ -440,7 +441,9 @@ def median_row_norm(X):
     >>> median_row_norm(np.array([[3.0, 4.0], [0.0, 1.0], [0.0, 2.0]]))
     2.0
     """
-    return float(np.median(np.linalg.norm(X, axis=1)))
+    X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
+    norms = row_norms(X) if sp.issparse(X) else np.linalg.norm(X, axis=1)
+    return float(np.median(norms))
 
 
 def budget_key(fraction):
@@ -457,7 +460,7 @@ def budgets(X_train, fractions):
 
     Parameters
     ----------
-    X_train : ndarray of shape (n_samples, n_features)
+    X_train : {array-like, sparse matrix} of shape (n_samples, n_features)
         The (standardised) training data.
     fractions : iterable of float
         Budgets as fractions of the median row norm.

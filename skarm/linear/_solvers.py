@@ -244,6 +244,21 @@ def prox_nuclear(W, threshold):
     return (U[:, keep] * s[keep]) @ Vt[keep]
 
 
+# Step halvings per FISTA iteration before the solver gives up: from a step of 1, 1100
+# halvings pass below the smallest positive float, so every finite Lipschitz constant is met.
+_MAX_HALVINGS = 1100
+
+
+def _check_finite_objective(value, grad_W, grad_b, n_iter):
+    """Raise FloatingPointError, naming the iteration, when the objective is not finite."""
+    if np.isfinite(value) and np.isfinite(grad_W).all() and np.isfinite(grad_b).all():
+        return
+    raise FloatingPointError(
+        f"The objective or its gradient became {value!r} at iteration {n_iter}: X or alpha "
+        "is too large for float64 arithmetic."
+    )
+
+
 def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
     """FISTA for ``objective + weight * ||W||_*`` (the intercept is not penalised).
 
@@ -263,7 +278,10 @@ def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - returned after the loop
         f_z, g_W, g_b = objective.value_and_grad(Z_W, Z_b)
-        while True:
+        _check_finite_objective(f_z, g_W, g_b, n_iter)
+        # A bounded number of halvings: the exit must not depend on a finite objective
+        # (with f = nan no sufficient decrease ever holds).
+        for _ in range(_MAX_HALVINGS):
             W_new = prox_nuclear(Z_W - step * g_W, step * weight)
             b_new = Z_b - step * g_b
             dW, db = W_new - Z_W, b_new - Z_b
@@ -272,6 +290,12 @@ def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
             if f_new <= bound + 1e-12 * abs(f_z):
                 break
             step *= 0.5
+        else:
+            raise FloatingPointError(
+                f"The proximal gradient solver found no step that decreases the objective "
+                f"after {_MAX_HALVINGS} halvings (iteration {n_iter}); the objective is "
+                f"{f_new!r} at the smallest step. X or alpha is too large for float64."
+            )
         F_new = f_new + weight * np.linalg.svd(W_new, compute_uv=False).sum()
         change = np.sqrt(np.sum((W_new - W) ** 2) + np.sum((b_new - b) ** 2))
         size = max(1.0, np.sqrt(np.sum(W**2) + b @ b))

@@ -8,7 +8,14 @@ import numpy as np
 from sklearn.metrics import get_scorer
 
 from ..attacks import GASEAttack, PGDAttack
-from ..utils._sklearn_compat import StrOptions, validate_params
+from ..attacks._base import resolve_decision
+from ..utils._sklearn_compat import (
+    StrOptions,
+    _num_samples,
+    _safe_indexing,
+    validate_parameter_constraints,
+    validate_params,
+)
 
 __all__ = ["attackability_score", "make_adversarial_scorer"]
 
@@ -83,7 +90,55 @@ def attackability_score(estimator, X, y=None, *, eps, reference="label", n_jobs=
     True
     """
     attack = GASEAttack(estimator, eps=eps, reference=reference, n_jobs=n_jobs)
-    return float(np.mean(attack.attack(X, y).n_flipped))
+    # Only the counts are needed: the attacked X is dropped batch by batch, so a large
+    # sparse X is never densified whole.
+    return float(np.mean(attack._attack(X, y, keep_X_adv=False).n_flipped))
+
+
+# Rows of attacked data a scorer holds at a time: about 2^23 values (64 MB), at least 128.
+_SCORER_CHUNK_VALUES = 1 << 23
+_RESPONSE_METHODS = ("predict", "predict_proba", "decision_function", "predict_log_proba")
+
+
+class _UnderAttack:
+    """A fitted model seen through an attack against fixed labels ``y``.
+
+    Its response methods (``predict``, ``decision_function``, ...) on X return the model's
+    responses on the attacked X, computed by chunks of rows, so that the attacked data (dense
+    even for sparse X) is never held whole. Anything else is the model's own attribute, so
+    a scorer sees the same classifier (its ``classes_``, its tags).
+    """
+
+    def __init__(self, estimator, attack, y):
+        self._estimator = estimator
+        self._attack = attack
+        self._y = y
+
+    def __sklearn_tags__(self):
+        return self._estimator.__sklearn_tags__()
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("_estimator", "_attack", "_y"):
+            raise AttributeError(name)
+        value = getattr(self._estimator, name)  # AttributeError when the model lacks it
+        if name not in _RESPONSE_METHODS:
+            return value
+
+        def respond(X):
+            n_samples = _num_samples(X)
+            chunk = max(128, _SCORER_CHUNK_VALUES // max(1, X.shape[1]))
+            parts = []
+            for start in range(0, n_samples, chunk):
+                rows = np.arange(start, min(start + chunk, n_samples))
+                y = None if self._y is None else _safe_indexing(self._y, rows)
+                X_adv = self._attack.attack(_safe_indexing(X, rows), y).X_adv
+                parts.append(np.asarray(value(X_adv)))
+            if not parts:
+                return value(X)
+            return np.concatenate(parts)
+
+        respond.__name__ = name  # scikit-learn's scorers dispatch on the method's name
+        return respond
 
 
 class _AdversarialScorer:
@@ -98,8 +153,10 @@ class _AdversarialScorer:
 
     def __call__(self, estimator, X, y, **kwargs):
         attack = _ATTACKS[self._attack](estimator, eps=self._eps, **self._attack_params)
-        X_adv = attack.attack(X, y).X_adv
-        return self._scorer(estimator, X_adv, y, **kwargs)
+        # An unfitted or unsupported model fails here, with the attack's own error, before
+        # the scorer looks at its attributes.
+        resolve_decision(estimator, type(attack).__name__)
+        return self._scorer(_UnderAttack(estimator, attack, y), X, y, **kwargs)
 
     def __repr__(self):
         extra = f", attack_params={self._attack_params!r}" if self._attack_params else ""
@@ -168,7 +225,16 @@ def make_adversarial_scorer(metric="f1_micro", *, eps, attack="gase", attack_par
     """
     attack_params = dict(attack_params or {})
     # Fail now, not in the middle of a search: an unknown metric name raises scikit-learn's
-    # "'...' is not a valid scoring value" and unknown attack parameters a TypeError.
+    # "'...' is not a valid scoring value", unknown attack parameters a TypeError and bad
+    # values the attack's own InvalidParameterError.
     scorer = get_scorer(metric)
-    _ATTACKS[attack](None, eps=eps, **attack_params)
+    attack_class = _ATTACKS[attack]
+    params = attack_class(None, eps=eps, **attack_params).get_params()
+    constraints = {
+        key: rule for key, rule in attack_class._parameter_constraints.items()
+        if key != "estimator"
+    }
+    validate_parameter_constraints(
+        constraints, {key: params[key] for key in constraints}, caller_name=attack_class.__name__
+    )
     return _AdversarialScorer(scorer, metric, eps, attack, attack_params)

@@ -8,23 +8,30 @@ private modules is fixed in one place.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sklearn.base import _fit_context
+from sklearn.multiclass import _ConstantPredictor as ConstantPredictor
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
     InvalidParameterError,
     StrOptions,
+    validate_parameter_constraints,
     validate_params,
 )
-from sklearn.utils.validation import validate_data
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples, validate_data
 
 __all__ = [
+    "ConstantPredictor",
     "HasMethods",
     "Interval",
     "InvalidParameterError",
     "StrOptions",
     "_fit_context",
+    "_num_samples",
+    "_safe_indexing",
     "fitted_target_type",
     "validate_data",
+    "validate_parameter_constraints",
     "validate_params",
 ]
 

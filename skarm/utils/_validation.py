@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array, check_consistent_length
 
-__all__ = ["check_label_indicator", "check_model_input", "to_dense"]
+__all__ = ["check_finite_fit", "check_fit_scale", "check_finite_scores", "check_label_indicator", "check_model_input", "to_dense"]
 
 
 def check_label_indicator(y, n_samples, n_labels):
@@ -65,6 +65,63 @@ def check_model_input(X, n_features, name, *, dense=False):
             "as input."
         )
     return to_dense(X) if dense else X
+
+
+def check_fit_scale(X, name):
+    """Raise a ValueError when X is too large in magnitude for the linear solvers.
+
+    They work with ``X W^T``, ``X^T g`` and Lipschitz constants built from the squared row
+    norms; a row whose squared norm (times the number of rows) overflows float64 would make
+    the objective inf or nan. That is the user's data, so it is named as such, before any
+    work is done.
+    """
+    data = X.data if sp.issparse(X) else X
+    if data.size == 0:
+        return
+    peak = float(np.max(np.abs(data)))
+    with np.errstate(over="ignore"):
+        # Scaled, so that the norms themselves do not overflow.
+        scaled = X / peak if peak > 0 else X
+        sq = np.asarray(scaled.multiply(scaled).sum(axis=1)).ravel() if sp.issparse(X) else (
+            np.einsum("ij,ij->i", scaled, scaled)
+        )
+        worst = int(np.argmax(sq))
+        total = peak * peak * sq[worst] * X.shape[0]
+    if not np.isfinite(total):
+        raise ValueError(
+            f"X is too large in magnitude for {name}: the squared L2 norm of row {worst} "
+            f"(times the {X.shape[0]} rows) overflows float64 (max |X| = {peak:.3g}). "
+            "Scale X first, for example with StandardScaler, MaxAbsScaler or Normalizer."
+        )
+
+
+def check_finite_fit(coef, intercept, name, hint):
+    """Raise a ValueError when a fit ended with non-finite coefficients (it diverged)."""
+    if np.isfinite(coef).all() and np.isfinite(intercept).all():
+        return
+    raise ValueError(
+        f"{name} diverged: the fitted coefficients are not finite (nan or inf). {hint}"
+    )
+
+
+def check_finite_scores(scores, name, where="X"):
+    """Raise a ValueError naming the model when its decision scores are not all finite.
+
+    A score of nan or inf (a model that overflowed, or a custom model returning nan) would
+    otherwise count as a label on the negative side and make every flip, weight or SAE
+    silently wrong.
+    """
+    finite = np.isfinite(scores)
+    if finite.all():
+        return
+    rows = ~finite.reshape(finite.shape[0], -1).all(axis=1)
+    kind = "nan" if np.isnan(scores).any() else "inf"
+    raise ValueError(
+        f"The decision scores of {name} on {where} are not finite ({kind}) for "
+        f"{int(rows.sum())} of {rows.size} instances (first: row {int(np.argmax(rows))}). "
+        "Nothing can be scored or attacked from such scores: check the model's weights and "
+        "its input (values far above 1e150 overflow float64 arithmetic; scale them down)."
+    )
 
 
 def to_dense(a):
