@@ -7,6 +7,7 @@ except the tests of that situation itself, which run in a subprocess with torch 
 
 import copy
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -464,6 +465,85 @@ def test_checkpoint_and_progress_bar_callbacks(data, tmp_path):
     ).fit(X, Y)
     assert (tmp_path / "params.pt").exists()
     assert clf.n_iter_ == 2
+
+
+@pytest.mark.parametrize("fraction, n_samples, n_valid", [(0.99, 30, 30), (0.97, 30, 30),
+                                                          (0.5, 1, 1)])
+def test_validation_fraction_that_leaves_no_training_row_is_rejected(
+    data, fraction, n_samples, n_valid
+):
+    X, Y = data
+    message = (
+        f"validation_fraction={fraction} leaves 0 training rows of {n_samples}: it holds out "
+        f"ceil({fraction} * {n_samples}) = {n_valid} for validation; "
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ARMClassifier(**FAST, validation_fraction=fraction).fit(X[:n_samples], Y[:n_samples])
+
+
+def test_small_validation_fraction_holds_out_one_row(data):
+    # A fraction rounds its row count up: the validation part is never empty.
+    X, Y = data
+    clf = ARMClassifier(**{**FAST, "max_epochs": 1}, validation_fraction=0.01).fit(
+        X[:30], Y[:30]
+    )
+    assert sum(clf.net_.history[0, "batches", :, "valid_batch_size"]) == 1
+    assert sum(clf.net_.history[0, "batches", :, "train_batch_size"]) == 29
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        # The first Adam step is beyond float32: torch's RuntimeError before.
+        ({"lr": 1e300, "penalty": None},
+         "Training diverged: the optimizer step overflowed the parameters' torch.float32 at "
+         "epoch 1, batch 1. Lower lr (got 1e+300), or scale X."),
+        ({"lr": 1e20, "penalty": None},
+         "Training diverged: the training loss became nan at epoch 1, batch 2. Lower lr "
+         "(got 1e+20), or scale X."),
+        # The penalties' own errors on an overflowed network ("K and C must be finite.").
+        ({"lr": 1e20, "penalty": "primal", "alpha": 0.1},
+         "Training diverged: the logits became non-finite on a training batch at epoch 1, "
+         "batch 2. Lower lr (got 1e+20) or alpha (got 0.1), or scale X."),
+        ({"lr": 1e10, "penalty": "sae", "alpha": 0.1},
+         "Training diverged: the Gram of the input gradients became non-finite on a training "
+         "batch at epoch 1, batch 2. Lower lr (got 10000000000.0) or alpha (got 0.1), or "
+         "scale X."),
+    ],
+    ids=["optimizer-overflow", "nan-loss", "penalty-logits", "penalty-gram"],
+)
+def test_diverging_training_stops_with_a_clear_error(data, params, message):
+    X, Y = data
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ARMClassifier(**{**FAST, **params}).fit(X, Y)
+
+
+def test_parameters_non_finite_after_the_last_step_stop_training(data, tmp_path):
+    # No later loss would show the NaN: the end-of-epoch check does, before the callbacks'
+    # (a checkpoint would save the NaN parameters).
+    from skorch.callbacks import Checkpoint
+
+    X, Y = data
+
+    class Poison(Callback):
+        def on_batch_end(self, net, training=False, **kwargs):
+            if training:
+                with torch.no_grad():
+                    net.module_.output.bias.fill_(float("nan"))
+
+    clf = ARMClassifier(
+        **{**FAST, "max_epochs": 1}, penalty=None, batch_size=len(X),
+        callbacks=[Poison(), Checkpoint(monitor=None, dirname=str(tmp_path))],
+    )
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Training diverged: the parameters output.bias became non-finite at epoch 1. "
+            "Lower lr (got 0.05), or scale X."
+        ),
+    ):
+        clf.fit(X, Y)
+    assert not (tmp_path / "params.pt").exists()
 
 
 def test_module_class_gets_its_dimensions(data):

@@ -17,6 +17,18 @@ __all__ = ["make_correlated_multilabel"]
 # learnable from a few hundred samples, rare enough that labels are not mostly on.
 _FREQUENCY_RANGE = (0.15, 0.5)
 
+# Largest noise accepted. Far beyond it the labels are pure noise already (at noise=10 the
+# signal explains 1% of a score's variance); the bound keeps the biases, which grow with the
+# noise's standard deviation, finite floats.
+_MAX_NOISE = 1e100
+
+
+class _Count(Interval):
+    """An integer interval that, unlike scikit-learn's, does not take True and False."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
+
 
 def _unit_rows(A):
     norms = np.linalg.norm(A, axis=1, keepdims=True)
@@ -25,11 +37,11 @@ def _unit_rows(A):
 
 @validate_params(
     {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "n_features": [Interval(Integral, 1, None, closed="left")],
-        "n_labels": [Interval(Integral, 1, None, closed="left")],
+        "n_samples": [_Count(Integral, 1, None, closed="left")],
+        "n_features": [_Count(Integral, 1, None, closed="left")],
+        "n_labels": [_Count(Integral, 1, None, closed="left")],
         "correlation": [Interval(Real, 0.0, 1.0, closed="both")],
-        "noise": [Interval(Real, 0.0, None, closed="left")],
+        "noise": [Interval(Real, 0.0, _MAX_NOISE, closed="both")],
         "return_directions": ["boolean"],
         "random_state": ["random_state"],
     },
@@ -61,8 +73,11 @@ def make_correlated_multilabel(
     correlated and a model's label boundaries more aligned (more attackable, in
     skarm's sense; see :func:`skarm.metrics.alignment_score`).
 
-    The biases ``b_j`` are set so that label ``j`` is on in a fraction ``p_j`` of the
-    samples, with ``p_j`` drawn uniformly from [0.15, 0.5].
+    A frequency ``p_j`` is drawn uniformly from [0.15, 0.5] for each label, and the bias
+    ``b_j`` is set from the sample so that label ``j`` is on in ``round(p_j * n_samples)``
+    of the samples (the nearest count whose share lies in [0.15, 0.5]): with two samples or
+    more, every label is on in a share of the samples in that range. A single sample gets
+    the population bias instead, which puts label ``j`` on with probability ``p_j``.
 
     Parameters
     ----------
@@ -77,7 +92,9 @@ def make_correlated_multilabel(
         two of them.
     noise : float, default=0.1
         Standard deviation of the Gaussian noise added to each label's score before
-        thresholding; 0 makes the labels exact functions of ``X``.
+        thresholding, in [0, 1e100]; 0 makes the labels exact functions of ``X``. The
+        signal ``w_j . x`` has standard deviation 1, so a noise of a few units already
+        makes the labels mostly noise.
     return_directions : bool, default=False
         If True, also return the label directions and biases.
     random_state : int, RandomState instance or None, default=None
@@ -118,17 +135,54 @@ def make_correlated_multilabel(
         shared = _unit_rows(rng.standard_normal((1, n_features)))[0]
         own = _unit_rows(rng.standard_normal((n_labels, n_features)))
     signs = rng.choice([-1.0, 1.0], size=n_labels)
-    directions = _unit_rows(
-        np.sqrt(correlation) * signs[:, None] * shared[None, :] + np.sqrt(1.0 - correlation) * own
-    )
-    # w_j . x + noise * e_j ~ N(0, 1 + noise^2), so this bias puts label j on with
-    # probability p_j.
+    combined = np.sqrt(correlation) * signs[:, None] * shared[None, :] + np.sqrt(
+        1.0 - correlation
+    ) * own
+    # With one feature and correlation=0.5, s_j * u and v_j can cancel exactly: such a label
+    # takes the shared direction instead (in one dimension every direction is +-u anyway).
+    degenerate = np.linalg.norm(combined, axis=1) == 0
+    combined[degenerate] = signs[degenerate, None] * shared[None, :]
+    directions = _unit_rows(combined)
     frequencies = rng.uniform(*_FREQUENCY_RANGE, size=n_labels)
-    biases = np.sqrt(1.0 + noise**2) * norm.ppf(frequencies)
 
     X = rng.standard_normal((n_samples, n_features))
-    scores = X @ directions.T + biases + noise * rng.standard_normal((n_samples, n_labels))
-    Y = (scores > 0).astype(np.int64)
+    # w_j . x + noise * e_j ~ N(0, 1 + noise^2); divided by its standard deviation it is
+    # O(1) whatever the noise, so nothing overflows.
+    scale = np.hypot(1.0, noise)
+    scores = (X @ directions.T) / scale + (noise / scale) * rng.standard_normal(
+        (n_samples, n_labels)
+    )
+    thresholds = _thresholds(scores, frequencies)
+    Y = (scores > thresholds).astype(np.int64)
     if return_directions:
-        return X, Y, directions, biases
+        return X, Y, directions, -scale * thresholds
     return X, Y
+
+
+def _thresholds(scores, frequencies):
+    """Per-label thresholds on standardised scores that put label j on in a share p_j.
+
+    The share of the sample itself: ``round(p_j * n)`` of the n samples, clipped to the
+    counts whose share lies in ``_FREQUENCY_RANGE``, each threshold midway between the
+    lowest score on and the highest off. A single sample has no such count, so it gets the
+    population threshold (on with probability p_j).
+    """
+    n_samples = scores.shape[0]
+    if n_samples == 1:
+        return norm.ppf(1.0 - frequencies)
+    low, high = _FREQUENCY_RANGE
+    # The counts k with low <= k / n <= high (the 1e-9 absorbs 0.15 * 20 = 3.0000000000000004);
+    # there is one from n = 2 on.
+    n_on = np.clip(
+        np.rint(frequencies * n_samples).astype(np.intp),
+        int(np.ceil(low * n_samples - 1e-9)),
+        int(np.floor(high * n_samples + 1e-9)),
+    )
+    thresholds = np.empty(scores.shape[1])
+    for j, k in enumerate(n_on):
+        # 1 <= k <= n / 2 < n: the last score on and the first off both exist.
+        last_off, first_on = np.partition(scores[:, j], (n_samples - k - 1, n_samples - k))[
+            [n_samples - k - 1, n_samples - k]
+        ]
+        thresholds[j] = last_off / 2 + first_on / 2
+    return thresholds

@@ -10,6 +10,7 @@ then hands the arrays to :func:`fit_net`, which builds an :class:`~skarm.deep.AR
 
 import copy
 import inspect
+import math
 from contextlib import contextmanager
 from numbers import Integral
 
@@ -129,6 +130,32 @@ def _check_module(net, X, n_labels, penalty):
         label_head(module, n_labels, needed_by=f'penalty="{penalty}"')
 
 
+def _check_validation_fraction(fraction, n_samples):
+    """Raise ValueError, in skarm's words, if the validation split leaves no training row.
+
+    The split is skorch's ShuffleSplit: ``ceil(fraction * n_samples)`` rows are held out and
+    the rest trained on. A fraction in (0, 1) always holds out one row at least (the count
+    is rounded up), so only the training part can be empty: when the fraction rounds up to
+    every row.
+    """
+    n_valid = math.ceil(fraction * n_samples)
+    if n_valid < n_samples:
+        return
+    if n_samples < 2:
+        advice = "a validation split needs 2 rows at least; use validation_fraction=None"
+    else:
+        advice = (
+            f"use a fraction that holds out {n_samples - 1} rows at most "
+            f"(ceil(fraction * {n_samples}) <= {n_samples - 1}), or validation_fraction=None "
+            "to train on all the rows"
+        )
+    raise ValueError(
+        f"validation_fraction={fraction!r} leaves {n_samples - n_valid} training rows of "
+        f"{n_samples}: it holds out ceil({fraction!r} * {n_samples}) = {n_valid} for "
+        f"validation; {advice}."
+    )
+
+
 def fit_net(estimator, X, Y, penalty):
     """Build and train the skorch net of an ARM estimator.
 
@@ -157,6 +184,7 @@ def fit_net(estimator, X, Y, penalty):
     module, module_kwargs = _module_and_kwargs(estimator, n_features, n_labels)
     train_split = None
     if estimator.validation_fraction is not None:
+        _check_validation_fraction(estimator.validation_fraction, len(X))
         # Not stratified: stratification is not defined on a 2-D label indicator.
         train_split = ValidSplit(
             estimator.validation_fraction, stratified=False, random_state=seed

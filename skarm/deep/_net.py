@@ -18,7 +18,11 @@ training needs, following skorch's customisation points (``get_loss``,
 * ``predict_proba`` is the per-label sigmoid and ``predict`` thresholds the logits at 0
   (skorch's defaults would return a 2-column binary probability and no threshold);
 * no validation split unless one is asked for, and then a non-stratified one (stratifying
-  on a 2-D indicator is not defined); training batches are shuffled.
+  on a 2-D indicator is not defined); training batches are shuffled;
+* a training that diverges stops with a ValueError naming the epoch (and the batch): a
+  non-finite training loss, logits or penalty Gram, an optimizer step that overflows the
+  parameters' dtype, or parameters that are not finite at the end of an epoch. Otherwise
+  training runs its ``max_epochs`` epochs (or fewer, by a callback such as early stopping).
 """
 
 # Authors: The skarm developers
@@ -223,23 +227,111 @@ class ARMNet(NeuralNet):
             loss = loss.sum(dim=-1).mean() if self.loss_reduction == "sum" else loss.mean()
         if self.penalty is None or self.alpha == 0:
             return loss
-        penalty = arm_penalty(
-            self.penalty,
-            logits=y_pred,
-            y_signed=2.0 * y_true - 1.0,
-            alpha=self.alpha,
-            margin_floor=self.margin_floor,
-            margin_weighting=self.margin_weighting,
-            X=X if self._needs_input_gradients() else None,
-            weight=(
-                self.last_layer_weight(y_pred.shape[-1])
-                if self.penalty in LAST_LAYER_PENALTIES
-                else None
-            ),
-            create_graph=training,
-            batched_jacobian=self._batched_jacobian(),
-        )
+        # A diverged network's logits (and input gradients) are inf or NaN, on which the
+        # penalties fail with errors of their own; name the divergence instead.
+        if not bool(torch.isfinite(y_pred).all()):
+            raise self._diverged(
+                f"the logits became non-finite on a {'training' if training else 'validation'}"
+                " batch",
+                batch=training,
+            )
+        try:
+            penalty = arm_penalty(
+                self.penalty,
+                logits=y_pred,
+                y_signed=2.0 * y_true - 1.0,
+                alpha=self.alpha,
+                margin_floor=self.margin_floor,
+                margin_weighting=self.margin_weighting,
+                X=X if self._needs_input_gradients() else None,
+                weight=(
+                    self.last_layer_weight(y_pred.shape[-1])
+                    if self.penalty in LAST_LAYER_PENALTIES
+                    else None
+                ),
+                create_graph=training,
+                batched_jacobian=self._batched_jacobian(),
+            )
+        except ValueError as exc:
+            # The greedy selection of "sae" and "primal" rejects with a ValueError a Gram
+            # (of the input gradients, of the last layer's rows) that overflowed, which
+            # finite logits do not rule out.
+            if "finite" not in str(exc):
+                raise
+            source = (
+                "input gradients" if self.penalty in INPUT_GRADIENT_PENALTIES
+                else "last layer's weights"
+            )
+            raise self._diverged(
+                f"the Gram of the {source} became non-finite on a "
+                f"{'training' if training else 'validation'} batch",
+                batch=training,
+            ) from exc
         return loss + penalty
+
+    # ------------------------------------------------------------------ divergence
+    def _diverged(self, what, *, batch=True):
+        """The ValueError that stops a training whose loss or parameters stopped being finite.
+
+        ``batch``: name the batch (the history's batch count, right during training only).
+        """
+        epoch = len(self.history)
+        where = f"epoch {epoch}" if epoch else "outside training"
+        if batch and epoch and self.history[-1, "batches"]:
+            where += f", batch {len(self.history[-1, 'batches'])}"
+        lower = f"lr (got {self.lr!r})"
+        if self.penalty is not None and self.alpha != 0:
+            lower += f" or alpha (got {self.alpha!r})"
+        return ValueError(f"Training diverged: {what} at {where}. Lower {lower}, or scale X.")
+
+    def train_step(self, batch, **fit_params):
+        """Run one optimizer step (skorch's), stopping when training diverges.
+
+        A non-finite training loss, or an optimizer step that overflows the parameters'
+        floating-point type, raises ValueError naming the epoch and the batch: the
+        parameters would be NaN from then on, and every later step wasted.
+
+        Parameters
+        ----------
+        batch : tuple
+            The ``(X, y)`` batch from the training iterator.
+        **fit_params : dict
+            Passed to the module's forward.
+
+        Returns
+        -------
+        step : dict
+            ``{"loss": loss, "y_pred": logits}``, as skorch expects.
+        """
+        try:
+            step = super().train_step(batch, **fit_params)
+        except RuntimeError as exc:
+            # torch's message for a step (lr * update) beyond the parameters' dtype.
+            if "overflow" not in str(exc):
+                raise
+            dtypes = sorted({str(p.dtype) for _, p in self.get_all_learnable_params()})
+            raise self._diverged(
+                f"the optimizer step overflowed the parameters' {' and '.join(dtypes)}"
+            ) from exc
+        loss = step["loss"]
+        if not bool(torch.isfinite(loss).all()):
+            raise self._diverged(f"the training loss became {loss.item()}")
+        return step
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Raise ValueError if a parameter is no longer finite (the last step's NaN or inf).
+
+        Runs before the callbacks' ``on_epoch_end``, so that no checkpoint saves them.
+        """
+        super().on_epoch_end(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
+        params = list(self.get_all_learnable_params())
+        if params and not bool(torch.stack([torch.isfinite(p).all() for _, p in params]).all()):
+            names = [name for name, p in params if not bool(torch.isfinite(p).all())]
+            raise self._diverged(
+                f"the parameters {', '.join(names)} became non-finite", batch=False
+            )
 
     # ------------------------------------------------------------------ steps
     def train_step_single(self, batch, **fit_params):

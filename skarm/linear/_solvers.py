@@ -285,8 +285,13 @@ def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
             W_new = prox_nuclear(Z_W - step * g_W, step * weight)
             b_new = Z_b - step * g_b
             dW, db = W_new - Z_W, b_new - Z_b
-            f_new = objective.value_and_grad(W_new, b_new)[0]
-            bound = f_z + np.sum(g_W * dW) + g_b @ db + (np.sum(dW**2) + db @ db) / (2 * step)
+            # A trial step far too long for a huge X can overflow; it is rejected and halved.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                f_new = objective.value_and_grad(W_new, b_new)[0]
+                bound = (
+                    f_z + np.sum(g_W * dW) + g_b @ db
+                    + (np.sum(dW**2) + db @ db) / (2 * step)
+                )
             if f_new <= bound + 1e-12 * abs(f_z):
                 break
             step *= 0.5
