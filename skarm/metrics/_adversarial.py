@@ -95,8 +95,8 @@ def attackability_score(estimator, X, y=None, *, eps, reference="label", n_jobs=
     return float(np.mean(attack._attack(X, y, keep_X_adv=False).n_flipped))
 
 
-# Rows of attacked data a scorer holds at a time: about 2^23 values (64 MB), at least 128.
-_SCORER_CHUNK_VALUES = 1 << 23
+# Rows of attacked data a scorer holds at a time: about 2^22 values (32 MB), at least 128.
+_SCORER_CHUNK_VALUES = 1 << 22
 _RESPONSE_METHODS = ("predict", "predict_proba", "decision_function", "predict_log_proba")
 
 
