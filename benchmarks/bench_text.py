@@ -132,7 +132,9 @@ def run_step(step, work, args):
         record["seconds"] = time.perf_counter() - start
         sp.save_npz(Path(work) / "X.npz", X.tocsr(), compressed=False)
         np.save(Path(work) / "Y.npy", Y)
-        record.update(shape=list(X.shape), nnz=int(X.nnz), label_cardinality=float(Y.sum(1).mean()))
+        record.update(
+            shape=list(X.shape), nnz=int(X.nnz), label_cardinality=float(Y.sum(1).mean())
+        )
     else:
         from sklearn.metrics import f1_score
 
@@ -204,7 +206,9 @@ def main():
     parser.add_argument("--skip", nargs="*", default=[], help="steps to leave out")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_text.json"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).parent / "results" / "bench_text.json")
+    )
     args = parser.parse_args()
     if args.quick:
         args.n_docs, args.vocabulary = 5_000, 5_000

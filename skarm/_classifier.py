@@ -26,7 +26,6 @@ from ._decision import LinearDecision
 from .exceptions import CollapsedModelWarning
 from .linear._objective import LOSSES, MARGIN_WEIGHTINGS, PENALTIES, Objective
 from .linear._solvers import SOLVERS, minimize, select_solver
-from .utils._validation import check_finite_fit, check_fit_scale
 from .utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -35,6 +34,7 @@ from .utils._sklearn_compat import (
     _fit_context,
     validate_data,
 )
+from .utils._validation import check_finite_fit, check_fit_scale
 
 __all__ = ["ARMClassifier", "ARMPrimalClassifier", "ARMSAEClassifier"]
 

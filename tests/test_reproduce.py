@@ -1,6 +1,7 @@
 """skarm reproduce: the protocol, the cached cells, the outputs and the command line."""
 
 import copy
+import hashlib
 import json
 import re
 import shutil
@@ -11,9 +12,11 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
 
 from skarm import _cli
+from skarm._classifier import ARMClassifier
 from skarm.experiments import (
     ReproduceError,
     budgets,
@@ -22,6 +25,7 @@ from skarm.experiments import (
     reproduce,
     split_standardise,
 )
+from skarm.experiments import _protocol as protocol_module
 from skarm.experiments import _run as run_module
 from skarm.experiments._analysis import (
     pareto_front,
@@ -31,7 +35,7 @@ from skarm.experiments._analysis import (
 )
 from skarm.experiments._cells import CellStore, cell_config, compute_cell, record_checksum
 from skarm.experiments._claims import trend
-from skarm.experiments._protocol import PROTOCOL_VERSION
+from skarm.experiments._protocol import PROTOCOL_VERSION, _fingerprint
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
@@ -105,6 +109,175 @@ def test_unit_norm_preprocessing_scales_every_row():
     # Same rows as the standardised split: only the features change.
     assert np.array_equal(s.test, split_standardise(data.X, data.Y).test)
     assert budgets(s.X_train, (0.05,)) == {"0.05": pytest.approx(0.05)}
+
+
+# --------------------------------------------------------------------------------------
+# Sparse data sets: CSR end to end under unit-norm, densified to standardise
+# --------------------------------------------------------------------------------------
+
+
+def write_sparse_mulan(folder, name="toysparse", n_samples=120, n_features=40, n_labels=3,
+                       missing=False, seed=0):
+    """A small sparse MULAN set (NAME/NAME.arff and NAME.xml): non-negative TF-like rows,
+    about 15% non-zero, each label the sign of a sparse linear score of the features."""
+    rng = np.random.RandomState(seed)
+    X = rng.exponential(1.0, (n_samples, n_features)) * (rng.rand(n_samples, n_features) < 0.15)
+    X = np.round(X, 3)
+    X[3] = 0.0  # an all-zero row: unit-norm leaves it zero
+    W = rng.randn(n_features, n_labels) * (rng.rand(n_features, n_labels) < 0.3)
+    scores = X @ W
+    Y = (scores > np.median(scores, axis=0)).astype(int)
+    if missing:
+        X[5, 7] = np.nan
+    labels = [f"label{j}" for j in range(n_labels)]
+    lines = [f"@relation {name}", ""]
+    lines += [f"@attribute f{i} numeric" for i in range(n_features)]
+    lines += [f"@attribute {label} {{0,1}}" for label in labels]
+    lines += ["", "@data"]
+    for x, y in zip(X, Y, strict=True):
+        entries = [f"{i} {'?' if np.isnan(v) else repr(float(v))}"
+                   for i, v in enumerate(x) if v != 0]
+        entries += [f"{n_features + j} 1" for j in np.flatnonzero(y)]
+        lines.append("{" + ", ".join(entries) + "}")
+    set_folder = folder / name
+    set_folder.mkdir(parents=True, exist_ok=True)
+    (set_folder / f"{name}.arff").write_text("\n".join(lines) + "\n")
+    xml = "".join(f'<label name="{label}"></label>' for label in labels)
+    (set_folder / f"{name}.xml").write_text(
+        f'<?xml version="1.0"?><labels xmlns="http://mulan.sourceforge.net/labels">{xml}'
+        "</labels>"
+    )
+    return X, Y
+
+
+def test_fingerprint_does_not_depend_on_the_storage(monkeypatch):
+    rng = np.random.RandomState(0)
+    X = rng.rand(50, 7) * (rng.rand(50, 7) < 0.3)
+    Y = rng.randint(0, 2, (50, 3))
+    dense = _fingerprint(X, Y)
+    # The dense formula of the earlier versions: committed results keep their fingerprints.
+    digest = hashlib.sha1()
+    for a in (X, Y):
+        digest.update(str(a.shape).encode())
+        digest.update(np.ascontiguousarray(a).tobytes())
+    assert dense == digest.hexdigest()[:16]
+    unsorted = sp.csr_matrix(X)
+    unsorted.indices = unsorted.indices.copy()
+    unsorted.data = unsorted.data.copy()
+    for start, stop in zip(unsorted.indptr[:-1], unsorted.indptr[1:], strict=True):
+        unsorted.indices[start:stop] = unsorted.indices[start:stop][::-1]
+        unsorted.data[start:stop] = unsorted.data[start:stop][::-1]
+    unsorted.has_sorted_indices = False
+    explicit_zero = sp.csr_matrix(X)
+    explicit_zero.data = explicit_zero.data.copy()
+    explicit_zero.data[0] = 0.0  # stored, but zero: the same as the dense X with that zero
+    with_zero = X.copy()
+    with_zero[0, explicit_zero.indices[0]] = 0.0
+    assert _fingerprint(explicit_zero, Y) == _fingerprint(with_zero, Y) != _fingerprint(X, Y)
+    for stored in (sp.csr_matrix(X), sp.csr_array(X), sp.csc_matrix(X), sp.coo_matrix(X),
+                   unsorted, np.asfortranarray(X)):
+        assert _fingerprint(stored, Y) == dense, type(stored)
+    # Hashed a few rows at a time (here 2 values per block: 7 features, one row a block).
+    monkeypatch.setattr(protocol_module, "_FINGERPRINT_BLOCK", 2)
+    assert _fingerprint(sp.csr_matrix(X), Y) == _fingerprint(X, Y) == dense
+    changed = X.copy()
+    changed[49, 6] += 1.0
+    assert _fingerprint(sp.csr_matrix(changed), Y) != dense
+    assert _fingerprint(sp.csr_matrix(X[:, :6]), Y) != dense  # the shape is hashed too
+
+
+def test_sparse_dataset_stays_sparse_until_standardised(tmp_path):
+    X, Y = write_sparse_mulan(tmp_path)
+    data = load_dataset("toysparse", data_home=tmp_path)
+    assert sp.issparse(data.X) and data.X.format == "csr" and data.X.dtype == np.float64
+    assert data.X.has_canonical_format
+    assert_array_equal(data.X.toarray(), X)
+    assert_array_equal(data.Y, Y)
+    assert data.fingerprint == _fingerprint(X, Y)
+    # The seeded subsample: the same rows (and fingerprint) as the dense array's.
+    small = load_dataset("toysparse", data_home=tmp_path, max_samples=50, random_state=3)
+    rows = np.sort(np.random.RandomState(3).permutation(len(X))[:50])
+    assert sp.issparse(small.X) and small.X.shape == (50, X.shape[1])
+    assert_array_equal(small.X.toarray(), X[rows])
+    assert small.fingerprint == _fingerprint(X[rows], Y[rows])
+
+    unit = split_standardise(data.X, data.Y, preprocess="unit-norm")
+    dense_unit = split_standardise(X, Y, preprocess="unit-norm")
+    assert np.array_equal(unit.test, dense_unit.test)
+    for part in ("X_train", "X_val", "X_test"):
+        assert sp.issparse(unit[part]) and unit[part].format == "csr"
+        assert_allclose(unit[part].toarray(), dense_unit[part], rtol=1e-12)
+    norms = np.sqrt(np.asarray(unit.X_train.multiply(unit.X_train).sum(axis=1)).ravel())
+    zero = np.flatnonzero(unit.train == 3)
+    assert_allclose(np.delete(norms, zero), 1.0)
+    assert np.all(norms[zero] == 0)
+    assert budgets(unit.X_train, (0.05,)) == budgets(dense_unit.X_train, (0.05,))
+    # Standardising centres the columns: dense, and the same numbers as from the dense X.
+    std = split_standardise(data.X, data.Y)
+    dense_std = split_standardise(X, Y)
+    for part in ("X_train", "X_val", "X_test"):
+        assert isinstance(std[part], np.ndarray)
+        assert_array_equal(std[part], dense_std[part])
+
+
+def test_sparse_dataset_with_missing_values_is_refused(tmp_path):
+    write_sparse_mulan(tmp_path, missing=True)
+    with pytest.raises(ReproduceError, match="missing values"):
+        load_dataset("toysparse", data_home=tmp_path)
+
+
+@pytest.fixture
+def fit_inputs(monkeypatch):
+    """Records whether each ARMClassifier.fit got a sparse X (the cells run in-process)."""
+    seen = []
+    fit = ARMClassifier.fit
+
+    def spy(self, X, y, *args, **kwargs):
+        seen.append(sp.issparse(X))
+        return fit(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(ARMClassifier, "fit", spy)
+    return seen
+
+
+def test_unit_norm_run_fits_a_sparse_set_on_csr(tmp_path, fit_inputs):
+    write_sparse_mulan(tmp_path / "data")
+    run = reproduce(datasets="toysparse", data_home=tmp_path / "data", out=tmp_path / "out",
+                    quick=True, preprocess="unit-norm", progress=False, log=quiet)
+    assert run.n_fitted == QUICK_CELLS and fit_inputs == [True] * QUICK_CELLS
+    result = run.results["results"]["toysparse"]
+    info = result["info"]
+    assert info["preprocess"] == "unit-norm" and info["n_features"] == 40
+    assert_allclose(info["median_row_norm"], 1.0)
+    assert_allclose(info["eps"]["0.5"], 0.5, rtol=1e-5)
+    # The ranges the dense quick run is checked against; every test row is attacked, so
+    # the adversarial F1 is that of the clean F1's rows.
+    assert info["n_attacked"] == info["n_test"]
+    for rule in ("adversarial", "constrained"):
+        assert list(result["table3"][rule]) == ["none", "l2", "nuclear", "single", "primal",
+                                                "sae", "at"]
+        for m in result["table3"][rule].values():
+            assert 0 <= m["clean_micro"] <= 1
+            for key in ("0.05", "0.2"):
+                assert m["gase"][key]["C_a"] >= m["pgd"][key]["C_a"] - 1e-9
+                assert 0 <= m["gase"][key]["micro"] <= m["clean_micro"] + 1e-9
+    # The unregularised model learnt the labels, as it does from the same rows stored dense.
+    none = result["table3"]["adversarial"]["none"]
+    assert none["clean_micro"] > 0.5 and not none["collapsed"]
+    data = load_dataset("toysparse", data_home=tmp_path / "data", max_samples=300)
+    dense = split_standardise(data.X.toarray(), data.Y, preprocess="unit-norm")
+    record = compute_cell(data, dense, "none", 0.0, default_protocol(True, "unit-norm"))
+    assert fit_inputs[-1] is False
+    assert abs(record["test"]["clean"]["micro"] - none["clean_micro"]) <= 0.05
+
+
+def test_standardised_run_densifies_a_sparse_set(tmp_path, fit_inputs):
+    write_sparse_mulan(tmp_path / "data")
+    run = reproduce(tables="2", datasets="toysparse", data_home=tmp_path / "data",
+                    out=tmp_path / "out", quick=True, progress=False, log=quiet)
+    assert run.n_fitted == 2 and fit_inputs == [False, False]
+    info = run.results["results"]["toysparse"]["info"]
+    assert info["preprocess"] == "standardise" and info["n_samples"] == 120
 
 
 def test_cell_key_has_the_preprocessing_and_the_at_settings():

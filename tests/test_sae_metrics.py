@@ -205,7 +205,11 @@ def test_bad_X_raises_value_error(bad_X, match):
     "model, multiclass, match",
     [
         (RandomForestClassifier(n_estimators=2, random_state=0), False, "no linear decision"),
-        (make_pipeline(Normalizer(), RidgeClassifier()), False, r"\(Normalizer\) is not an affine map.*skarm.feature_space"),
+        (
+            make_pipeline(Normalizer(), RidgeClassifier()),
+            False,
+            r"\(Normalizer\) is not an affine map.*skarm.feature_space",
+        ),
         (OneVsRestClassifier(LinearSVC()), True, "multiclass target"),
         (LogisticRegression(max_iter=1000), True, "multiclass"),
     ],

@@ -22,7 +22,8 @@ TF-IDF space, for the plain model and for adversarial training.
 # A small topic corpus
 # --------------------
 # Each document mixes a few words of each of its topics (one to three of five) with common
-# words and two words of a random topic. Topics co-occur ("markets" with "technology", "health" with "sports"), as tags do.
+# words and two words of a random topic. Topics co-occur ("markets" with "technology",
+# "health" with "sports"), as tags do.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -64,7 +65,7 @@ for _ in range(1200):
     labels.append([int(t in topics) for t in names])
 Y = np.array(labels)
 docs_train, docs_test, Y_train, Y_test = train_test_split(docs, Y, test_size=0.3, random_state=0)
-print(docs_train[0], "->", [t for t, y in zip(names, Y_train[0]) if y])
+print(docs_train[0], "->", [t for t, y in zip(names, Y_train[0], strict=True) if y])
 
 # %%
 # A text pipeline, and what skarm says about it
@@ -112,7 +113,8 @@ for name, fitted in models.items():
     clean = f1_score(Y_test, fitted.predict(X_test), average="micro")
     attacked = [make_adversarial_scorer(eps=eps)(fitted, X_test, Y_test) for eps in budgets]
     flips = [attackability_score(fitted, X_test, Y_test, eps=eps) for eps in budgets]
-    print(f"{name:>32}: clean micro-F1 {clean:.3f}, under GASE at eps 0.1 {attacked[budgets.index(0.1)]:.3f}")
+    at_01 = attacked[budgets.index(0.1)]
+    print(f"{name:>32}: clean micro-F1 {clean:.3f}, under GASE at eps 0.1 {at_01:.3f}")
     ax_f1.plot([0] + budgets, [clean] + attacked, marker="o", label=name)
     ax_ca.plot(budgets, flips, marker="o", label=name)
 ax_f1.set(xlabel="eps (fraction of a unit TF-IDF row)", ylabel="micro-F1 under GASE",
@@ -135,5 +137,5 @@ delta = result.X_adv[0] - X_test[:1].toarray()[0]
 vocabulary = pipeline[0].get_feature_names_out()
 order = np.argsort(-np.abs(delta))[:6]
 print("document:", docs_test[0])
-print("flipped labels:", [t for t, f in zip(names, result.flipped[0]) if f])
+print("flipped labels:", [t for t, f in zip(names, result.flipped[0], strict=True) if f])
 print("largest changes:", ", ".join(f"{vocabulary[k]} {delta[k]:+.3f}" for k in order))

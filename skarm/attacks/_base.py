@@ -88,7 +88,8 @@ class DifferentiableDecision:
         grads = np.asarray(self.model.input_gradients(X), dtype=np.float64)
         n_labels = self.decision_function(X[:1]).shape[1] if X.shape[0] else 0
         expected = (X.shape[0], n_labels, X.shape[1])
-        if grads.shape != expected and not (n_labels == 1 and grads.shape == (X.shape[0], X.shape[1])):
+        single = n_labels == 1 and grads.shape == (X.shape[0], X.shape[1])
+        if grads.shape != expected and not single:
             raise ValueError(
                 f"{self.name}.input_gradients returned shape {grads.shape}; expected "
                 f"(n_samples, n_labels, n_features) = {expected}: the gradient of each "
@@ -194,7 +195,8 @@ def label_thresholds(scores, signs, kappa):
     """Thresholds ``tau`` such that label j is attacked when ``s_j h_j(x + r) <= tau_j``.
 
     A label the model already gets right must be pushed ``kappa_j`` past its boundary (see
-    :func:`overshoot_margins`), so that its sign really changes in floating point. A label already wrong must stay at least as wrong as it is (or ``kappa_j`` past
+    :func:`overshoot_margins`), so that its sign really changes in floating point. A label
+    already wrong must stay at least as wrong as it is (or ``kappa_j`` past
     the boundary, whichever is weaker): ``r = 0`` satisfies that, so labels already flipped
     cost nothing, as ALGORITHMS.md 7.4 step 1 requires.
 
@@ -262,7 +264,8 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Base class of the attacks: an evasion attack on a fitted multi-label model.
 
     Subclasses implement ``_perturb(decision, context, X, scores, signs, tau, flipped0,
-    kappa, J0)`` (``J0`` the input gradients at X, None for a linear model), which returns the perturbations (n_samples, n_features) and the attacked label sets
+    kappa, J0)`` (``J0`` the input gradients at X, None for a linear model), which returns
+    the perturbations (n_samples, n_features) and the attacked label sets
     (n_samples, n_labels) of one batch, and optionally ``_prepare(decision)`` for work shared
     by all batches (the label Gram of a linear model).
 

@@ -322,6 +322,15 @@ class ARMNet(NeuralNet):
         """Raise ValueError if a parameter is no longer finite (the last step's NaN or inf).
 
         Runs before the callbacks' ``on_epoch_end``, so that no checkpoint saves them.
+
+        Parameters
+        ----------
+        net : ARMNet
+            This net (skorch passes it to its notification hooks).
+        dataset_train, dataset_valid : Dataset, default=None
+            The epoch's training and validation data.
+        **kwargs : dict
+            Further arguments of skorch's hook.
         """
         super().on_epoch_end(
             net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs

@@ -10,8 +10,14 @@ rest once for every data set (no per-data-set tuning):
 - split: a seeded random 50/30/20 train/validation/test split of all the rows (the paper's
   split, not the authors' code's 56/24/20), then a ``StandardScaler`` fitted on the training
   rows (``preprocess="standardise"``, the default) or every row scaled to unit L2 norm
-  (``preprocess="unit-norm"``, the geometry of the paper's TF-IDF rows); sparse inputs are
-  densified first;
+  (``preprocess="unit-norm"``, the geometry of the paper's TF-IDF rows). A sparse data set
+  (medical, enron, bibtex: sparse MULAN files) is read as CSR and stays CSR end to end
+  under "unit-norm", which scales rows without touching the zeros; "standardise" centres
+  the columns, which fills them in, so it densifies the set first. The solver follows the
+  storage (``ARMClassifier(solver="auto")``: dual coordinate descent on CSR where the
+  penalty allows it, L-BFGS or FISTA on dense arrays), so unit-norm numbers on a sparse
+  set are those of the CSR fit: another solver, stopped at its own tolerance, than a fit
+  of the same rows stored dense, hence not the same digits;
 - budgets: the paper's L2 budgets are on unit-norm Creepware rows, so here they are the same
   numbers as *fractions of the median L2 norm of the standardised training rows*: Table 3
   at 0.05 and 0.2, Table 2 at 0.5, Table 4 at 0.05;
@@ -332,18 +338,44 @@ def canonical_name(name):
     return _ALIASES.get(name, name)
 
 
+# Values of the dense form of X hashed at a time by _fingerprint (8 MiB of float64).
+_FINGERPRINT_BLOCK = 1 << 20
+
+
 def _fingerprint(X, Y):
-    """A short hash of the data, so that a changed file invalidates the cached cells."""
+    """A short hash of the data, so that a changed file invalidates the cached cells.
+
+    The hash does not depend on the storage: it is the SHA-1 of the shape and the C-order
+    bytes of the dense form of X, then the same of Y. A sparse X is densified a block of
+    rows at a time (about ``_FINGERPRINT_BLOCK`` values), never whole, so dense and CSR
+    storage of the same matrix give the same fingerprint, equal to that of the dense array
+    (the fingerprints of the data sets densified by earlier versions are unchanged).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> from skarm.experiments._protocol import _fingerprint
+    >>> X, Y = np.array([[0.0, 2.0], [1.5, 0.0]]), np.array([[1], [0]])
+    >>> _fingerprint(X, Y) == _fingerprint(sp.csr_matrix(X), Y)
+    True
+    """
     digest = hashlib.sha1()
     for a in (X, Y):
-        a = np.ascontiguousarray(a)
-        digest.update(str(a.shape).encode())
-        digest.update(a.tobytes())
+        a = a.tocsr() if sp.issparse(a) else np.asarray(a)  # CSR: sliced by rows
+        shape = tuple(int(s) for s in a.shape)
+        digest.update(str(shape).encode())
+        row_size = int(np.prod(shape[1:], dtype=np.int64))
+        step = max(1, _FINGERPRINT_BLOCK // max(1, row_size))
+        for start in range(0, shape[0], step):
+            block = a[start:start + step]
+            block = block.toarray() if sp.issparse(block) else block
+            digest.update(np.ascontiguousarray(block).tobytes())
     return digest.hexdigest()[:16]
 
 
 def load_dataset(name, *, data_home=None, max_samples=None, random_state=0):
-    """Load a data set of the reproduction as dense arrays.
+    """Load a data set of the reproduction: X dense, or CSR when its file is sparse.
 
     Parameters
     ----------
@@ -361,8 +393,9 @@ def load_dataset(name, *, data_home=None, max_samples=None, random_state=0):
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``name``, ``X`` (dense float64), ``Y`` ({0, 1} int), ``target_names`` and
-        ``fingerprint`` (a hash of X and Y).
+        ``name``, ``X`` (float64: a dense array, or a CSR matrix with sorted indices and
+        no duplicates when the file is sparse), ``Y`` ({0, 1} int), ``target_names`` and
+        ``fingerprint`` (a hash of X and Y that does not depend on the storage of X).
 
     Raises
     ------
@@ -407,10 +440,16 @@ def load_dataset(name, *, data_home=None, max_samples=None, random_state=0):
         except ValueError as exc:
             raise ReproduceError(f"cannot read data set {name!r}: {exc}") from None
         X, Y, target_names = bunch.data, bunch.target, list(bunch.target_names)
-    X = X.toarray() if sp.issparse(X) else np.asarray(X)
-    X = np.asarray(X, dtype=np.float64)
+    if sp.issparse(X):
+        # Kept sparse (split_standardise densifies it only to standardise): CSR, float64,
+        # canonical (sorted indices, duplicates summed); a copy, not the loader's matrix.
+        X = X.tocsr().astype(np.float64, copy=True)
+        X.sum_duplicates()
+        values = X.data
+    else:
+        X = values = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.int64)
-    if np.isnan(X).any():
+    if np.isnan(values).any():
         # MULAN encodes missing values as NaN; none of the protocol's data sets has any.
         raise ReproduceError(f"data set {name!r} has missing values, which the protocol "
                              "does not impute; choose another data set.")
@@ -487,8 +526,9 @@ def split_standardise(X, Y, *, fractions=(0.5, 0.3, 0.2), random_state=0,
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-        Dense features.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Features. A sparse X stays sparse (CSR) under "unit-norm"; "standardise" centres
+        the columns, which fills in the zeros, so it densifies a sparse X first.
     Y : ndarray of shape (n_samples, n_labels)
         {0, 1} labels.
     fractions : tuple of 3 float, default=(0.5, 0.3, 0.2)
@@ -502,7 +542,8 @@ def split_standardise(X, Y, *, fractions=(0.5, 0.3, 0.2), random_state=0,
     Returns
     -------
     split : :class:`~sklearn.utils.Bunch`
-        ``X_train, X_val, X_test`` (preprocessed), ``Y_train, Y_val, Y_test`` and the row
+        ``X_train, X_val, X_test`` (preprocessed: dense arrays, or CSR matrices for a
+        sparse X under "unit-norm"), ``Y_train, Y_val, Y_test`` and the row
         indices ``train, val, test`` into the input. The test rows come in random order,
         so a prefix of them is a random subset.
 
@@ -519,8 +560,18 @@ def split_standardise(X, Y, *, fractions=(0.5, 0.3, 0.2), random_state=0,
     >>> u = split_standardise(rng.rand(10, 3), rng.randint(0, 2, (10, 2)), preprocess="unit-norm")
     >>> bool(np.allclose(np.linalg.norm(u.X_test, axis=1), 1))
     True
+    >>> import scipy.sparse as sp
+    >>> X = sp.random(10, 6, density=0.5, format="csr", random_state=0)
+    >>> Y = rng.randint(0, 2, (10, 2))
+    >>> sp.issparse(split_standardise(X, Y, preprocess="unit-norm").X_train)
+    True
+    >>> sp.issparse(split_standardise(X, Y).X_train)
+    False
     """
     check_preprocess(preprocess)
+    if sp.issparse(X):
+        # Row slicing needs CSR; centring the columns (StandardScaler) fills in the zeros.
+        X = X.toarray() if preprocess == "standardise" else X.tocsr()
     n = X.shape[0]
     order = np.random.RandomState(random_state).permutation(n)
     n_train = int(round(fractions[0] * n))

@@ -9,6 +9,7 @@ private modules is fixed in one place.
 
 from sklearn.base import _fit_context
 from sklearn.multiclass import _ConstantPredictor as ConstantPredictor
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -17,7 +18,6 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
     validate_params,
 )
-from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples, validate_data
 
 __all__ = [

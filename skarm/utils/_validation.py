@@ -7,7 +7,14 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array, check_consistent_length
 
-__all__ = ["check_finite_fit", "check_fit_scale", "check_finite_scores", "check_label_indicator", "check_model_input", "to_dense"]
+__all__ = [
+    "check_finite_fit",
+    "check_finite_scores",
+    "check_fit_scale",
+    "check_label_indicator",
+    "check_model_input",
+    "to_dense",
+]
 
 
 def check_label_indicator(y, n_samples, n_labels):
