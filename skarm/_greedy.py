@@ -15,8 +15,9 @@ This is the only implementation of the greedy in skarm: the SAE metric, the ARM-
 ARM-Primal penalties and both backends call :func:`greedy_subset_norm`.
 
 The kernels are compiled with numba and run in parallel over instances. Each instance costs
-O(m^2): a running vector ``u_j = sum_{l in S} K_jl c_l`` gives
-``||s + a_j||^2 = ||s||^2 + 2 c_j u_j + c_j^2 K_jj`` for every candidate at once.
+O(m |S|): a running vector ``u_j = sum_{l in S} K_jl c_l`` gives
+``||s + a_j||^2 = ||s||^2 + 2 c_j u_j + c_j^2 K_jj`` for every candidate at once, one row of
+K per accepted label.
 """
 
 # Authors: The skarm developers
@@ -35,38 +36,41 @@ def _greedy_body(K, C, k_stride, scores, selected):  # pragma: no cover - compil
     n_samples, m = C.shape
     for b in numba.prange(n_samples):
         k = b * k_stride  # 0: one Gram shared by the batch
-        # gain[j] = ||s + a_j||^2 - ||s||^2 = 2 c_j sum_{l in S} K_jl c_l + c_j^2 K_jj,
-        # updated in O(|remaining|) per accepted label; `remaining` is kept compact.
+        # gain[j] = ||s + a_j||^2 - ||s||^2 = 2 c_j sum_{l in S} K_jl c_l + c_j^2 K_jj.
+        # Each round updates every remaining gain with one row of K and finds the next
+        # best in the same pass, in index order over contiguous memory (an index list of
+        # the remaining labels made each access a gather: 2-2.8x slower, measured at
+        # m = 371 and 983). Scanning in index order with a strict ">" sends ties to the
+        # lowest index.
         gain = np.empty(m)
-        remaining = np.empty(m, dtype=np.int64)
+        taken = np.zeros(m, dtype=np.bool_)
+        best = -1
+        best_gain = -np.inf
         for j in range(m):
-            gain[j] = C[b, j] * C[b, j] * K[k, j, j]
-            remaining[j] = j
-        n_left = m
+            g = C[b, j] * C[b, j] * K[k, j, j]
+            gain[j] = g
+            if g > best_gain:
+                best_gain = g
+                best = j
         s2 = 0.0  # ||s||^2 of the accepted set
-        while n_left > 0:
-            pos = 0
-            best = remaining[0]
-            best_gain = gain[best]
-            for p in range(1, n_left):
-                j = remaining[p]
-                # Ties go to the lowest index, whatever the order of `remaining`.
-                if gain[j] > best_gain or (gain[j] == best_gain and j < best):
-                    best_gain = gain[j]
-                    best = j
-                    pos = p
-            # Algorithm 1, line 7: stop when the best extension is worse than the last
-            # accepted value (CB < LB, i.e. a negative gain). A tie adds the label.
-            if best_gain < 0.0:
-                break
+        # Algorithm 1, line 7: stop when the best extension is worse than the last accepted
+        # value (CB < LB, i.e. a negative gain); a tie adds the label. At most m rounds.
+        while best >= 0 and best_gain >= 0.0:
             selected[b, best] = True
+            taken[best] = True
             s2 += best_gain
-            n_left -= 1
-            remaining[pos] = remaining[n_left]
             cb2 = 2.0 * C[b, best]
-            for p in range(n_left):
-                j = remaining[p]
-                gain[j] += cb2 * C[b, j] * K[k, best, j]
+            next_best = -1
+            next_gain = -np.inf
+            for j in range(m):
+                if not taken[j]:
+                    g = gain[j] + cb2 * C[b, j] * K[k, best, j]
+                    gain[j] = g
+                    if g > next_gain:
+                        next_gain = g
+                        next_best = j
+            best = next_best
+            best_gain = next_gain
         scores[b] = np.sqrt(max(s2, 0.0))
 
 
