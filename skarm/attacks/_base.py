@@ -355,7 +355,11 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_adv : ndarray of shape (n_samples, n_features)
-            Perturbed instances, dense, each within ``eps`` of its original (L2).
+            Perturbed instances, each within ``eps`` of its original (L2). Dense also for
+            sparse X (a perturbation moves along the model's gradients, which are dense):
+            ``8 n_samples n_features`` bytes. The work is done by batches of rows, so
+            nothing else grows with X; the metrics and scorers, which need only counts or
+            predictions, never hold ``X_adv`` whole.
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
@@ -375,7 +379,11 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_adv : ndarray of shape (n_samples, n_features)
-            Perturbed instances, dense, each within ``eps`` of its original (L2).
+            Perturbed instances, each within ``eps`` of its original (L2). Dense also for
+            sparse X (a perturbation moves along the model's gradients, which are dense):
+            ``8 n_samples n_features`` bytes. The work is done by batches of rows, so
+            nothing else grows with X; the metrics and scorers, which need only counts or
+            predictions, never hold ``X_adv`` whole.
         """
         decision, X = self._attach(X, y)
         return self._run(decision, X, y).X_adv
@@ -402,7 +410,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             With keys
 
             - ``X_adv``: ndarray of shape (n_samples, n_features), the perturbed instances
-              (dense);
+              (dense, also for sparse X; see :meth:`transform`);
             - ``n_flipped``: ndarray of shape (n_samples,), the number of labels whose
               prediction on ``X_adv`` differs from the reference, checked on the model;
             - ``flipped``: bool ndarray of shape (n_samples, n_labels), those labels;
