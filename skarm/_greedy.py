@@ -127,6 +127,16 @@ _exact_kernels = (
 _PARALLEL_WORK = 200_000
 
 
+def non_finite_error(k_finite, c_finite):
+    """The ValueError for a Gram or weights that are not finite (shared with the torch path)."""
+    return ValueError(
+        "The greedy search got non-finite inputs: the Gram K of the label gradients "
+        f"({'finite' if k_finite else 'not finite'}) or the weights C from the decision "
+        f"scores ({'finite' if c_finite else 'not finite'}). The model's weights or scores "
+        "overflowed: scale X or lower alpha."
+    )
+
+
 def _prepare(K, C):
     C = np.ascontiguousarray(C, dtype=np.float64)
     if C.ndim != 2:
@@ -139,13 +149,9 @@ def _prepare(K, C):
         raise ValueError(
             f"K must have shape ({m}, {m}) or ({n_samples}, {m}, {m}); got {K.shape}."
         )
-    if not (np.isfinite(K).all() and np.isfinite(C).all()):
-        raise ValueError(
-            "The greedy search got non-finite inputs: the Gram K of the label gradients "
-            f"({'finite' if np.isfinite(K).all() else 'not finite'}) or the weights C from "
-            f"the decision scores ({'finite' if np.isfinite(C).all() else 'not finite'}). "
-            "The model's weights or scores overflowed float64: scale X or lower alpha."
-        )
+    k_finite, c_finite = bool(np.isfinite(K).all()), bool(np.isfinite(C).all())
+    if not (k_finite and c_finite):
+        raise non_finite_error(k_finite, c_finite)
     shared = K.shape[0] == 1
     return K, C, shared
 

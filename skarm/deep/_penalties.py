@@ -18,8 +18,9 @@ linear layer the two backends give the same values and gradients.
 "single" and "sae" use the input gradients of the network's own forward pass, taken with
 ``create_graph=True`` (double backprop), so the penalty reaches every layer. The label set
 of "sae" and "primal" is chosen without gradient by the one greedy search,
-:func:`skarm._greedy.greedy_subset_norm`, on the (B, m, m) Gram moved to the CPU, then used
-as a constant mask (the Danskin-style subgradient of section 3.3).
+:func:`skarm._greedy.greedy_subset_norm`, on the (B, m, m) Gram moved to the CPU (on CUDA its
+torch twin :func:`skarm.deep._greedy.greedy_subset_norm_torch`, on the device), then used as
+a constant mask (the Danskin-style subgradient of section 3.3).
 """
 
 # Authors: The skarm developers
@@ -31,9 +32,8 @@ import warnings
 import numpy as np
 import torch
 
-from .._greedy import greedy_subset_norm
 from .._sae import SOFT_LARGE_MARGIN
-from ._modules import to_numpy
+from ._greedy import greedy_selection
 
 __all__ = [
     "INPUT_GRADIENT_PENALTIES",
@@ -185,16 +185,10 @@ def input_jacobian(logits, X, *, create_graph=False, batched=True):
     return J.reshape(n_samples, n_labels, -1)
 
 
-def _greedy_selection(gram, weights):
-    """Greedy label sets (bool tensor on the weights' device) and scores (numpy)."""
-    scores, selected = greedy_subset_norm(to_numpy(gram), to_numpy(weights))
-    return torch.as_tensor(selected, device=weights.device), scores
-
-
 def _primal(weight, y_signed):
     """Mean over the batch of ``max_S ||sum_{j in S} y_ij w_j||``, grouped by label set."""
     patterns, counts = torch.unique(y_signed, dim=0, return_counts=True)
-    selected, _ = _greedy_selection(weight @ weight.T, patterns)
+    selected, _ = greedy_selection(weight @ weight.T, patterns)
     V = torch.where(selected, patterns, torch.zeros_like(patterns)).to(weight.dtype)
     shares = counts.to(weight.dtype) / y_signed.shape[0]
     return (shares * _safe_norm(V @ weight)).sum()
@@ -204,7 +198,7 @@ def _sae(logits, X, y_signed, margin_floor, weighting, create_graph, batched):
     """Mean over the batch of phi_hat (Eq. 14) from the input gradients."""
     weights = arm_sae_label_weights(logits, y_signed, margin_floor, weighting)
     J = input_jacobian(logits, X, batched=batched).detach()
-    selected, scores = _greedy_selection(J @ J.transpose(1, 2), weights)
+    selected, scores = greedy_selection(J @ J.transpose(1, 2), weights)
     if not create_graph:
         return torch.as_tensor(float(np.mean(scores)), dtype=logits.dtype, device=logits.device)
     # u_i = sum_{j in S_i} weights_ij grad h_j(x_i) = J_i^T v_i: one vector-Jacobian product,
