@@ -545,3 +545,50 @@ def test_generic_gase_evaluates_each_point_once():
     GASEAttack(Counting(decision.coef, decision.intercept), eps=1.0).attack(X, Y)
     points = np.vstack(calls)
     assert np.unique(points.round(12), axis=0).shape[0] == points.shape[0]
+
+
+def test_process_backend_gets_one_task_per_worker_and_the_same_result(monkeypatch):
+    from joblib import parallel_config
+
+    from skarm.attacks import _base
+
+    rows = np.vstack([X] * 5)  # 400 rows: four batches of 128
+    labels = np.vstack([Y] * 5)
+    model = ovr()
+    expected = GASEAttack(model, eps=1.0).attack(rows, labels)
+    tasks = []
+    original = _base.BaseAttack._attack_rows
+
+    def counting(self, decision, context, X_part, *args):
+        tasks.append(X_part.shape[0])
+        return original(self, decision, context, X_part, *args)
+
+    monkeypatch.setattr(_base.BaseAttack, "_attack_rows", counting)
+    with parallel_config(backend="threading"):
+        threaded = GASEAttack(model, eps=1.0, n_jobs=2).attack(rows, labels)
+    assert tasks == [128, 128, 128, 16]  # threads share the model: one batch per task
+    tasks.clear()
+    monkeypatch.setattr(_base, "_shared_memory_backend", lambda: False)
+    with parallel_config(backend="threading"):  # as a process backend would be handled
+        coarse = GASEAttack(model, eps=1.0, n_jobs=2).attack(rows, labels)
+    assert tasks == [200, 200]  # one task per worker, each in batches inside
+    for result in (threaded, coarse):
+        assert_array_equal(result.n_flipped, expected.n_flipped)
+        assert_allclose(result.X_adv, expected.X_adv)
+    monkeypatch.undo()
+    with parallel_config(backend="loky"):
+        assert not _base._shared_memory_backend()
+    with parallel_config(backend="threading"):
+        assert _base._shared_memory_backend()
+
+
+def test_loky_backend_gives_the_threaded_result():
+    from joblib import parallel_config
+
+    rows, labels = np.vstack([X] * 3), np.vstack([Y] * 3)
+    model = ovr()
+    expected = GASEAttack(model, eps=1.0).attack(rows, labels)
+    with parallel_config(backend="loky"):
+        result = GASEAttack(model, eps=1.0, n_jobs=2).attack(rows, labels)
+    assert_array_equal(result.n_flipped, expected.n_flipped)
+    assert_allclose(result.X_adv, expected.X_adv)

@@ -17,6 +17,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
+from joblib.parallel import get_active_backend
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import label_binarize
@@ -467,6 +468,20 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         flipped = flipped_labels(scores_adv, signs)
         return (X_adv if keep_X_adv else None), flipped, targets, norms
 
+    def _attack_rows(self, decision, context, X, scores, signs, keep_X_adv):
+        """One task: its rows by batches of ``_BATCH_SIZE`` (bounded memory per batch)."""
+        return [
+            self._attack_batch(
+                decision,
+                context,
+                X[start : start + _BATCH_SIZE],
+                scores[start : start + _BATCH_SIZE],
+                signs[start : start + _BATCH_SIZE],
+                keep_X_adv,
+            )
+            for start in range(0, X.shape[0], _BATCH_SIZE)
+        ]
+
     def _run(self, decision, X, y, *, keep_X_adv=True):
         """Attack X (already checked for ``decision``) against y or the predictions.
 
@@ -483,27 +498,35 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         signs = reference_signs(scores, y if use_y else None)
         context = self._prepare(decision)
 
-        starts = list(range(0, n_samples, _BATCH_SIZE))
-        n_jobs = effective_n_jobs(self.n_jobs) if len(starts) > 1 else 1
-        # Threads: the compiled kernels release the GIL and numpy's BLAS does too, so there
-        # is nothing to pickle and the model is shared, not copied. BLAS runs on one thread:
-        # its products here are small, and OpenBLAS threads contending with joblib's, numba's
-        # or torch's made attacks on a torch model vary from 0.8 s to 52 s (measured, 2
-        # cores); with one BLAS thread they stayed near 1 s.
+        n_jobs = effective_n_jobs(self.n_jobs) if n_samples > _BATCH_SIZE else 1
+        task_rows = _BATCH_SIZE
+        if n_jobs > 1 and not _shared_memory_backend():
+            # A process backend (loky, dask, ray, set with joblib's parallel_config) pickles
+            # the model and the context for every task: one task per worker, each working
+            # through its rows by batches. With 128-row tasks loky was 28x slower than
+            # threads (600 rows, 983 labels, measured); see benchmarks/bench_scale.py.
+            task_rows = -(-n_samples // n_jobs)
+        starts = list(range(0, n_samples, task_rows))
+        # Threads (the default): the compiled kernels release the GIL and numpy's BLAS does
+        # too, so there is nothing to pickle and the model is shared, not copied. BLAS runs
+        # on one thread: its products here are small, and OpenBLAS threads contending with
+        # joblib's, numba's or torch's made attacks on a torch model vary from 0.8 s to 52 s
+        # (measured, 2 cores); with one BLAS thread they stayed near 1 s.
         with single_threaded_blas():
             parts = Parallel(n_jobs=n_jobs, prefer="threads", verbose=self.verbose)(
-                delayed(self._attack_batch)(
+                delayed(self._attack_rows)(
                     decision,
                     context,
-                    X[start : start + _BATCH_SIZE],
-                    scores[start : start + _BATCH_SIZE],
-                    signs[start : start + _BATCH_SIZE],
+                    X[start : start + task_rows],
+                    scores[start : start + task_rows],
+                    signs[start : start + task_rows],
                     keep_X_adv,
                 )
                 for start in starts
             )
         n_features = X.shape[1]
         m = scores.shape[1]
+        parts = [part for task in parts for part in task]
         if not parts:
             X_adv = np.zeros((0, n_features)) if keep_X_adv else None
             flipped = targets = np.zeros((0, m), dtype=bool)
@@ -535,6 +558,12 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+
+def _shared_memory_backend():
+    """Whether the joblib backend an attack would get (threads preferred) shares memory."""
+    backend, _ = get_active_backend(prefer="threads")
+    return bool(getattr(backend, "supports_sharedmem", False))
 
 
 def _decision_name(decision):
