@@ -95,6 +95,7 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         "solver": [StrOptions(set(SOLVERS))],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
+        "warm_start": ["boolean"],
         "module": [None, HasMethods(["forward"])],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -158,6 +159,11 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         deep = self._deep_backend_requested()
+        if deep and self.warm_start:
+            raise ValueError(
+                "warm_start=True is available with backend='linear' only; the torch "
+                "backend trains a new network in every fit."
+            )
         X, y = validate_data(
             self, X, y, accept_sparse=False if deep else "csr", dtype=np.float64,
             multi_output=True,
@@ -175,6 +181,7 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             self.__dict__.pop(attr, None)
         n_features = X.shape[1]
         m = Y.shape[1]
+        previous = getattr(self, "coef_", None), getattr(self, "intercept_", None)
         coef = np.zeros((m, n_features))
         intercept = np.zeros(m)
         # A label constant in training is predicted as that constant, as OvR does.
@@ -187,7 +194,12 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         fit_cols = np.flatnonzero(~constant)
         self.n_iter_ = 0
         if fit_cols.size:
-            W, b, self.n_iter_ = self._fit_linear(X, 2.0 * Y[:, fit_cols] - 1.0)
+            start = None
+            if self.warm_start and previous[0] is not None and previous[0].shape == (
+                m, n_features
+            ):
+                start = previous[0][fit_cols].copy(), previous[1][fit_cols].copy()
+            W, b, self.n_iter_ = self._fit_linear(X, 2.0 * Y[:, fit_cols] - 1.0, start)
             coef[fit_cols], intercept[fit_cols] = W, b
         self.coef_ = coef
         self.intercept_ = intercept
@@ -250,7 +262,7 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
     def _is_torch_fitted(self):
         return hasattr(self, "net_")
 
-    def _fit_linear(self, X, Y_signed):
+    def _fit_linear(self, X, Y_signed, start=None):
         name = type(self).__name__
         check_fit_scale(X, name)
         eps = self._adversarial()[1]  # the linear backend's one method is "per-label"
@@ -260,8 +272,11 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             margin_weighting=self.margin_weighting, adversarial_eps=eps,
         )
         solver = select_solver(self.solver, objective, sparse=sp.issparse(X))
-        W0 = np.zeros((Y_signed.shape[1], X.shape[1]))
-        b0 = np.zeros(Y_signed.shape[1])
+        if start is None:
+            W0 = np.zeros((Y_signed.shape[1], X.shape[1]))
+            b0 = np.zeros(Y_signed.shape[1])
+        else:
+            W0, b0 = start
         hint = f"Lower alpha (got {self.alpha!r}) or C (got {self.C!r}), or scale X."
         try:
             W, b, n_iter, converged = minimize(
@@ -415,6 +430,16 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
         the spread of the dual's projected gradient (liblinear's rule) or the relative
         duality gap; for "dual-cd" with "sae", three proximal steps in a row that lower the
         objective by at most ``tol`` relatively. Linear backend only.
+
+    warm_start : bool, default=False
+        Linear backend: when True, ``fit`` starts the solver from the previous fit's
+        ``coef_`` and ``intercept_`` (same width of X and same labels; otherwise from 0),
+        which saves iterations along a path of ``alpha`` or ``adversarial_eps`` values
+        (``model.set_params(alpha=a).fit(X, Y)`` in a loop). L-BFGS, FISTA and the
+        proximal steps of "sae" on sparse X use it; the dual coordinate descent of
+        ``None`` and "l2" on sparse X starts from its dual variables at 0 whatever it is.
+        :class:`~sklearn.model_selection.GridSearchCV` clones the estimator for each
+        candidate, so it never warm-starts. The torch backend does not support it.
 
     module : torch.nn.Module class or instance, default=None
         Torch backend: the network mapping a (batch, n_features) float tensor to
@@ -591,6 +616,7 @@ class ARMClassifier(_BaseARMClassifier):
         solver="auto",
         max_iter=1000,
         tol=1e-4,
+        warm_start=False,
         module=None,
         hidden_layer_sizes=(100,),
         max_epochs=100,
@@ -617,6 +643,7 @@ class ARMClassifier(_BaseARMClassifier):
         self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
+        self.warm_start = warm_start
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
         self.max_epochs = max_epochs
@@ -657,6 +684,7 @@ class _PresetARMClassifier(_BaseARMClassifier):
         solver="auto",
         max_iter=1000,
         tol=1e-4,
+        warm_start=False,
         module=None,
         hidden_layer_sizes=(100,),
         max_epochs=100,
@@ -682,6 +710,7 @@ class _PresetARMClassifier(_BaseARMClassifier):
         self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
+        self.warm_start = warm_start
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
         self.max_epochs = max_epochs

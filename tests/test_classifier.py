@@ -249,3 +249,40 @@ def test_raising_sae_alpha_lowers_sae_and_alignment(name, data_home):
     align = [alignment_score(c) for c in fits]
     assert all(np.diff(medians) < 0) and all(np.diff(trimmed) < 0) and all(np.diff(align) < 0)
     assert means[-1] < means[0]
+
+
+def test_warm_start_starts_from_the_previous_solution():
+    X, Y = make_multilabel_classification(
+        n_samples=150, n_features=10, n_classes=4, random_state=0
+    )
+    X = StandardScaler().fit_transform(X)
+    cold = ARMClassifier(penalty="sae", alpha=0.03).fit(X, Y)
+    # A refit from its own solution needs no more iterations than the fit from 0 and ends
+    # at the same model (to the tolerance).
+    same = ARMClassifier(penalty="sae", alpha=0.03, warm_start=True).fit(X, Y)
+    same.fit(X, Y)
+    assert same.n_iter_ <= cold.n_iter_
+    assert_allclose(same.decision_function(X), cold.decision_function(X), atol=0.02)
+    # Along a path: the solution at alpha=0.01 is the start, the end is alpha=0.03's model.
+    warm = ARMClassifier(penalty="sae", alpha=0.01, warm_start=True).fit(X, Y)
+    first_coef = warm.coef_.copy()
+    warm.set_params(alpha=0.03).fit(X, Y)
+    assert_allclose(warm.decision_function(X), cold.decision_function(X), atol=0.05)
+    assert not np.array_equal(warm.coef_, first_coef)
+    # Without warm_start a refit ignores the previous solution: the cold fit exactly.
+    again = ARMClassifier(penalty="sae", alpha=0.01).fit(X, Y).set_params(alpha=0.03).fit(X, Y)
+    assert_array_equal(again.coef_, cold.coef_)
+
+
+def test_warm_start_with_a_new_shape_starts_from_zero():
+    X, Y = make_multilabel_classification(n_samples=80, n_features=6, n_classes=3, random_state=1)
+    model = ARMClassifier(penalty="l2", alpha=0.01, warm_start=True).fit(X, Y)
+    model.fit(X[:, :4], Y)  # another width: a cold start, no error
+    assert_array_equal(model.coef_, ARMClassifier(penalty="l2", alpha=0.01).fit(X[:, :4], Y).coef_)
+
+
+def test_warm_start_is_refused_by_the_torch_backend():
+    pytest.importorskip("torch")
+    X, Y = make_multilabel_classification(n_samples=30, n_features=4, n_classes=2, random_state=0)
+    with pytest.raises(ValueError, match="warm_start=True is available with backend='linear'"):
+        ARMClassifier(backend="torch", warm_start=True, max_epochs=1).fit(X, Y)
