@@ -472,12 +472,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """One task: its rows by batches of ``_BATCH_SIZE`` (bounded memory per batch)."""
         return [
             self._attack_batch(
-                decision,
-                context,
-                X[start : start + _BATCH_SIZE],
-                scores[start : start + _BATCH_SIZE],
-                signs[start : start + _BATCH_SIZE],
-                keep_X_adv,
+                decision, context, *_rows(start, _BATCH_SIZE, X, scores, signs), keep_X_adv
             )
             for start in range(0, X.shape[0], _BATCH_SIZE)
         ]
@@ -515,12 +510,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         with single_threaded_blas():
             parts = Parallel(n_jobs=n_jobs, prefer="threads", verbose=self.verbose)(
                 delayed(self._attack_rows)(
-                    decision,
-                    context,
-                    X[start : start + task_rows],
-                    scores[start : start + task_rows],
-                    signs[start : start + task_rows],
-                    keep_X_adv,
+                    decision, context, *_rows(start, task_rows, X, scores, signs), keep_X_adv
                 )
                 for start in starts
             )
@@ -558,6 +548,11 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+
+def _rows(start, size, *arrays):
+    """Rows ``start:start + size`` of each array (dense or sparse)."""
+    return [array[start : start + size] for array in arrays]
 
 
 def _shared_memory_backend():
