@@ -54,12 +54,36 @@ def _demo(args):
     return 0
 
 
+def _start_backend(name):
+    """Set up a cluster backend for ``--backend``: a local dask cluster, or ray's joblib
+    backend; returns what must stay alive during the run (the dask client), or None."""
+    from .experiments import ReproduceError
+
+    if name == "dask":
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ReproduceError(
+                "--backend dask needs dask's distributed scheduler: "
+                "pip install 'dask[distributed]'"
+            ) from None
+        return Client()  # a LocalCluster of this machine's cores
+    if name == "ray":
+        try:
+            from ray.util.joblib import register_ray
+        except ImportError:
+            raise ReproduceError("--backend ray needs ray: pip install 'ray[default]'") from None
+        register_ray()
+    return None
+
+
 def _reproduce(args):
     """Run the paper's protocol; user errors become one line on stderr and status 2."""
     from .experiments import ReproduceError, reproduce
     from .experiments._run import cache_folder
 
     try:
+        cluster = _start_backend(args.backend)
         reproduce(
             tables=args.table,
             datasets=[name for name in args.dataset.split(",") if name.strip()],
@@ -69,8 +93,11 @@ def _reproduce(args):
             quick=args.quick,
             preprocess=args.preprocess,
             n_jobs=args.n_jobs,
+            backend=args.backend,
             progress=not args.no_progress,
         )
+        if cluster is not None:
+            cluster.close()
     except ReproduceError as exc:
         print(f"skarm reproduce: error: {exc}", file=sys.stderr)
         return _USAGE_ERROR
@@ -134,6 +161,11 @@ def _parser():
                           "the geometry of the paper's TF-IDF data)")
     rep.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="N",
                      help="cells fitted in parallel (default: 1; -1: all CPUs)")
+    rep.add_argument("--backend", default=None,
+                     choices=["loky", "threading", "multiprocessing", "dask", "ray"],
+                     help="joblib backend of the cells (default: loky processes); dask "
+                          "starts a local cluster (dask[distributed]), ray its joblib "
+                          "backend (ray); the cells are written by this process")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     rep.set_defaults(func=_reproduce)
 

@@ -773,3 +773,54 @@ def test_bare_skarm_still_runs_the_demo(capsys):
     assert _cli.main([]) == 0
     assert "mean SAE" in capsys.readouterr().out
     assert _cli.main(["demo"]) == 0
+
+
+def test_cells_are_computed_by_workers_and_written_by_the_client(tmp_path, monkeypatch):
+    saved = []
+    original = CellStore.save
+
+    def recording(self, config, record):
+        saved.append((config["method"], config["alpha"]))
+        return original(self, config, record)
+
+    monkeypatch.setattr(CellStore, "save", recording)
+    run = reproduce(tables="2", out=tmp_path, quick=True, progress=False, log=quiet,
+                    n_jobs=2, backend="threading")
+    # Every fitted cell was written by this process (the threads only computed them), and
+    # a rerun finds them all in the cache.
+    assert len(saved) == run.n_fitted > 0
+    again = reproduce(tables="2", out=tmp_path, quick=True, progress=False, log=quiet)
+    assert again.n_fitted == 0 and again.n_cached == run.n_fitted
+
+
+def test_backend_that_cannot_stream_runs_in_rounds(tmp_path, monkeypatch):
+    calls = []
+    real = run_module.Parallel
+
+    class NoStreaming:
+        def __init__(self, n_jobs=None, return_as="list", **kwargs):
+            if return_as != "list":
+                raise ValueError(f"return_as={return_as!r} is not supported by this backend")
+            self.parallel = real(n_jobs=n_jobs, **kwargs)
+
+        def __call__(self, jobs):
+            jobs = list(jobs)
+            calls.append(len(jobs))
+            return self.parallel(jobs)
+
+    monkeypatch.setattr(run_module, "Parallel", NoStreaming)
+    run = reproduce(out=tmp_path, quick=True, progress=False, log=quiet, n_jobs=2,
+                    backend="threading")
+    assert run.n_fitted == QUICK_CELLS
+    assert calls == [4, 3]  # rounds of 2 x n_jobs cells, each written as its round ends
+
+
+def test_cli_backend_without_its_package_is_a_usage_error(tmp_path, capsys):
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        status = _cli.main(["reproduce", "--quick", "--backend", "dask", "--out", str(tmp_path)])
+        assert status == 2
+        assert "--backend dask needs dask's distributed scheduler" in capsys.readouterr().err
+    else:
+        pytest.skip("dask.distributed is installed")

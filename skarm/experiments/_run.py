@@ -3,6 +3,7 @@
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
 import importlib
 import json
 import os
@@ -11,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed, effective_n_jobs, parallel_config
 from sklearn.utils import Bunch
 
 from .._version import __version__
@@ -101,11 +102,30 @@ def _parse_datasets(datasets):
     return out
 
 
-def _run_cell(folder, data, split, method, alpha, protocol):
-    """Worker: compute one cell and write it (atomically) before returning it."""
-    record = compute_cell(data, split, method, alpha, protocol)
-    CellStore(folder).save(record["config"], record)
-    return record
+def _run_cell(data, split, method, alpha, protocol):
+    """Worker: compute one cell. The client writes it (a worker may have no access to the
+    client's disk: a dask or ray cluster), so a run resumes without a shared filesystem."""
+    return compute_cell(data, split, method, alpha, protocol)
+
+
+def _finished_cells(jobs, n_jobs, backend):
+    """Yield the records of ``jobs`` as they finish, under joblib's ``backend``.
+
+    Unordered streaming where the backend supports it; otherwise (ray, joblib < 1.4) the
+    jobs go in rounds of ``2 n_jobs``, so that finished cells still reach the client (and
+    its cache and progress bar) during the run rather than at its end.
+    """
+    jobs = list(jobs)
+    with parallel_config(backend=backend) if backend else contextlib.nullcontext():
+        try:
+            yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+            return
+        except (TypeError, ValueError, NotImplementedError) as exc:
+            if "generator" not in str(exc) and "return_as" not in str(exc):
+                raise
+        step = 2 * max(n_jobs, 1)
+        for start in range(0, len(jobs), step):
+            yield from Parallel(n_jobs=n_jobs)(jobs[start : start + step])
 
 
 def _progress(total, enabled):
@@ -125,6 +145,7 @@ def reproduce(
     quick=False,
     preprocess="standardise",
     n_jobs=None,
+    backend=None,
     progress=True,
     protocol=None,
     log=None,
@@ -162,6 +183,12 @@ def reproduce(
         by the solver for CSR (``solver="auto"``); "standardise" densifies it.
     n_jobs : int, default=None
         Cells fitted in parallel (processes); None means 1, -1 all processors.
+    backend : str, default=None
+        joblib backend of the cells: None (joblib's default, "loky" processes),
+        "threading", "multiprocessing", or a registered one such as "dask" (with a
+        ``distributed.Client`` created first) or "ray" (after ``ray.util.joblib.
+        register_ray()``). Workers return their cells and this process writes them, so
+        resuming needs no filesystem shared with the workers.
     progress : bool, default=True
         Show a progress bar (tqdm, on stderr).
     protocol : Protocol, default=None
@@ -236,19 +263,14 @@ def reproduce(
     pending.sort(key=lambda t: -(t[2].X_train.shape[0] * t[2].X_train.shape[1]))
     n_fitted = 0
     if pending:
-        try:
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        except (TypeError, ValueError):
-            # joblib < 1.4: the results come at the end; the workers still write each cell
-            # as it finishes, so an interruption loses nothing either way.
-            parallel = Parallel(n_jobs=n_jobs)
         jobs = (
-            delayed(_run_cell)(store.folder, light, split, method, alpha, protocol)
+            delayed(_run_cell)(light, split, method, alpha, protocol)
             for name, light, split, method, alpha in pending
         )
         with _progress(len(pending), progress) as bar:
-            for record in parallel(jobs):
+            for record in _finished_cells(jobs, n_jobs, backend):
                 config = record["config"]
+                store.save(config, record)  # at once: an interruption keeps it
                 cells[config["dataset"]][(config["method"], config["alpha"])] = record
                 n_fitted += 1
                 bar.set_postfix_str(f"{config['dataset']} {config['method']} "
