@@ -39,9 +39,19 @@ from .utils._validation import check_finite_fit, check_fit_scale
 __all__ = ["ARMClassifier", "ARMPrimalClassifier", "ARMSAEClassifier"]
 
 _CONVERGENCE_MSG = (
-    "{name} did not converge after {n_iter} iteration(s) (max_iter={max_iter}). "
-    "Increase max_iter, standardise the features, or lower alpha."
+    "{name} did not converge: {why}. Increase max_iter, standardise the features, or lower "
+    "alpha."
 )
+
+
+def _convergence_reason(n_iter, max_iter):
+    """Why a fit stopped short of the tolerance: the budget, or a stall before it."""
+    if n_iter >= max_iter:
+        return f"it used all max_iter={max_iter} iterations"
+    return (
+        f"the solver stopped after {n_iter} of max_iter={max_iter} iterations without "
+        "meeting tol (no step lowered the objective further: a line-search stall)"
+    )
 
 # adversarial_method values; "auto" resolves per backend (_BaseARMClassifier._adversarial).
 ADVERSARIAL_METHODS = ("auto", "per-label", "pgd")
@@ -290,7 +300,7 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         if not converged:
             warnings.warn(
                 _CONVERGENCE_MSG.format(
-                    name=type(self).__name__, n_iter=n_iter, max_iter=self.max_iter
+                    name=type(self).__name__, why=_convergence_reason(n_iter, self.max_iter)
                 ),
                 ConvergenceWarning,
                 stacklevel=3,

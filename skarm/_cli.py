@@ -17,6 +17,7 @@ one line on stderr saying how to fix them and exit with status 2; Ctrl-C exits w
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
+import os
 import sys
 
 _USAGE_ERROR = 2
@@ -51,6 +52,14 @@ def _demo(args):
     print(f"mean SAE   : {sae.mean():.3f}")
     print(f"median SAE : {np.median(sae):.3f}")
     print(f"phi_align  : {alignment_score(model):.3f}")
+    print(
+        "\nHow to read them: the SAE of an instance is how far one unit-norm input step\n"
+        "pushes many labels towards their boundaries at once (larger: more attackable);\n"
+        "it is per unit of input change, so compare models on the same data, and prefer\n"
+        "the median (the mean is heavy-tailed: a score near a boundary explodes it).\n"
+        "phi_align runs from 1/m (orthogonal label boundaries) to 1 (parallel ones).\n"
+        "To lower attackability: skarm.model_selection.robust_search (see the README)."
+    )
     return 0
 
 
@@ -119,6 +128,14 @@ def _n_jobs(text):
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
     if value == 0:
         raise argparse.ArgumentTypeError("must not be 0 (use 1, 2, ... or -1 for all CPUs)")
+    cpus = os.cpu_count() or 1
+    if value < -cpus:
+        # joblib's -k means all CPUs but k - 1: below -cpus nothing is left (joblib would
+        # quietly run one job).
+        raise argparse.ArgumentTypeError(
+            f"{value} leaves no CPU on this {cpus}-CPU machine (-1 is all CPUs, -2 all but "
+            f"one, down to -{cpus}); use a positive number or -1"
+        )
     return value
 
 
@@ -169,7 +186,15 @@ def _parser():
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     rep.set_defaults(func=_reproduce)
 
-    demo = sub.add_parser("demo", help="score the attackability of a small linear model")
+    demo = sub.add_parser(
+        "demo",
+        help="score the attackability of a small linear model",
+        description=(
+            "Fit StandardScaler + OneVsRestClassifier(LinearSVC) on a synthetic 8-label "
+            "problem and print its mean and median SAE and its label alignment phi_align, "
+            "with how to read them. Writes no files; a bare 'skarm' runs it."
+        ),
+    )
     demo.add_argument("--random-state", type=int, default=0)
     demo.set_defaults(func=_demo)
     return parser

@@ -286,3 +286,11 @@ def test_warm_start_is_refused_by_the_torch_backend():
     X, Y = make_multilabel_classification(n_samples=30, n_features=4, n_classes=2, random_state=0)
     with pytest.raises(ValueError, match="warm_start=True is available with backend='linear'"):
         ARMClassifier(backend="torch", warm_start=True, max_epochs=1).fit(X, Y)
+
+
+def test_convergence_warning_says_whether_the_budget_ran_out_or_the_solver_stalled():
+    from skarm._classifier import _convergence_reason
+
+    assert _convergence_reason(1000, 1000) == "it used all max_iter=1000 iterations"
+    stalled = _convergence_reason(74, 1000)
+    assert "stopped after 74 of max_iter=1000" in stalled and "stall" in stalled

@@ -824,3 +824,26 @@ def test_cli_backend_without_its_package_is_a_usage_error(tmp_path, capsys):
         assert "--backend dask needs dask's distributed scheduler" in capsys.readouterr().err
     else:
         pytest.skip("dask.distributed is installed")
+
+
+def test_cli_refuses_a_negative_n_jobs_that_leaves_no_cpu(capsys, monkeypatch):
+    monkeypatch.setattr(_cli.os, "cpu_count", lambda: 2)
+    with pytest.raises(SystemExit) as exit_info:
+        _cli.main(["reproduce", "--n-jobs", "-3"])
+    assert exit_info.value.code == 2
+    assert "-3 leaves no CPU on this 2-CPU machine" in capsys.readouterr().err
+    assert _cli._n_jobs("-2") == -2
+
+
+def test_cli_out_that_is_a_file_is_a_usage_error(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    status = _cli.main(["reproduce", "--quick", "--out", str(afile)])
+    assert status == 2
+    assert "is a file, not a folder; pass --out DIR" in capsys.readouterr().err
+
+
+def test_demo_says_how_to_read_its_numbers(capsys):
+    assert _cli.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "median SAE" in out and "How to read them" in out and "robust_search" in out

@@ -60,6 +60,11 @@ def _require_extras():
 def _writable(folder, what, option):
     """Create ``folder`` and check that files can be written in it."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ReproduceError(
+            f"the {what} {str(folder)!r} is a file, not a folder; pass {option} with a "
+            "folder (it is created if missing)."
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
