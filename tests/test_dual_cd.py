@@ -137,7 +137,8 @@ def test_dual_cd_rejects_objectives_that_are_not_one_svm_per_label(params):
 
 
 def test_dual_cd_warns_when_max_iter_is_too_small():
-    with pytest.warns(ConvergenceWarning, match="did not converge: it used all max_iter=2 iterations"):
+    match = "did not converge: it used all max_iter=2 iterations"
+    with pytest.warns(ConvergenceWarning, match=match):
         clf = ARMClassifier(penalty=None, solver="dual-cd", max_iter=2, tol=1e-8).fit(X, Y)
     assert clf.n_iter_ == 2
 

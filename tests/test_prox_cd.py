@@ -141,7 +141,8 @@ def test_dual_cd_sae_is_deterministic_given_random_state():
 
 
 def test_dual_cd_sae_warns_when_max_iter_is_too_small():
-    with pytest.warns(ConvergenceWarning, match="did not converge: it used all max_iter=2 iterations"):
+    match = "did not converge: it used all max_iter=2 iterations"
+    with pytest.warns(ConvergenceWarning, match=match):
         clf = ARMSAEClassifier(alpha=0.1, solver="dual-cd", max_iter=2, tol=1e-8).fit(
             X_SPARSE, Y)
     assert clf.n_iter_ == 2
