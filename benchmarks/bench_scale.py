@@ -84,7 +84,9 @@ def run_dataset(name, data_home, args):
         row["fit_ovr_s"] = _fit_seconds(
             lambda: OneVsRestClassifier(LinearSVC(loss="hinge")), Xtr, Ytr
         )
-        row["fit_arm_none_s"] = _fit_seconds(lambda: ARMClassifier(random_state=0), Xtr, Ytr)
+        row["fit_arm_none_s"] = _fit_seconds(
+            lambda: ARMClassifier(penalty=None, random_state=0), Xtr, Ytr
+        )
         if name in args.fit_datasets:
             row["fit_arm_sae_s"] = _fit_seconds(
                 lambda: ARMClassifier(penalty="sae", alpha=0.1, max_iter=200, random_state=0),
