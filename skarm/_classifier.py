@@ -445,9 +445,10 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
         Linear backend: when True, ``fit`` starts the solver from the previous fit's
         ``coef_`` and ``intercept_`` (same width of X and same labels; otherwise from 0),
         which saves iterations along a path of ``alpha`` or ``adversarial_eps`` values
-        (``model.set_params(alpha=a).fit(X, Y)`` in a loop). L-BFGS, FISTA and the
-        proximal steps of "sae" on sparse X use it; the dual coordinate descent of
-        ``None`` and "l2" on sparse X starts from its dual variables at 0 whatever it is.
+        (``model.set_params(alpha=a).fit(X, Y)`` in a loop). L-BFGS and FISTA (dense X,
+        and every penalty but ``None``, "l2" and "sae" on sparse X) use it; the dual
+        coordinate descent on sparse X starts from its own point (its dual variables at 0,
+        or for "sae" with a ridge the unpenalised SVMs) whatever it is.
         :class:`~sklearn.model_selection.GridSearchCV` clones the estimator for each
         candidate, so it never warm-starts. The torch backend does not support it.
 

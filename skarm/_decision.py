@@ -251,8 +251,9 @@ def as_decision(estimator):
         W, b = _final_linear(estimator)
     # Fold affine steps backwards: h = ((x * s) @ M + o) W^T + b.
     for step_name, step in reversed(steps):
+        if is_affine_step(step):
+            check_is_fitted(step)  # before reading its fitted attributes
         scale, M, offset = _affine_step(step, step_name)
-        check_is_fitted(step)
         b = b + W @ offset
         if M is not None:
             W = W @ M.T

@@ -251,7 +251,17 @@ def test_raising_sae_alpha_lowers_sae_and_alignment(name, data_home):
     assert means[-1] < means[0]
 
 
-def test_warm_start_starts_from_the_previous_solution():
+def test_warm_start_starts_from_the_previous_solution(monkeypatch):
+    from skarm import _classifier
+
+    starts = []
+    real_minimize = _classifier.minimize
+
+    def recording(objective, W0, b0, **kwargs):
+        starts.append(W0.copy())
+        return real_minimize(objective, W0, b0, **kwargs)
+
+    monkeypatch.setattr(_classifier, "minimize", recording)
     X, Y = make_multilabel_classification(
         n_samples=150, n_features=10, n_classes=4, random_state=0
     )
@@ -266,11 +276,16 @@ def test_warm_start_starts_from_the_previous_solution():
     # Along a path: the solution at alpha=0.01 is the start, the end is alpha=0.03's model.
     warm = ARMClassifier(penalty="sae", alpha=0.01, warm_start=True).fit(X, Y)
     first_coef = warm.coef_.copy()
+    starts.clear()
     warm.set_params(alpha=0.03).fit(X, Y)
+    # The solver was started from the previous solution, not from 0.
+    assert_array_equal(starts[0], first_coef)
     assert_allclose(warm.decision_function(X), cold.decision_function(X), atol=0.05)
     assert not np.array_equal(warm.coef_, first_coef)
     # Without warm_start a refit ignores the previous solution: the cold fit exactly.
+    starts.clear()
     again = ARMClassifier(penalty="sae", alpha=0.01).fit(X, Y).set_params(alpha=0.03).fit(X, Y)
+    assert not np.any(starts[1])  # the refit started from 0
     assert_array_equal(again.coef_, cold.coef_)
 
 

@@ -149,3 +149,37 @@ def test_every_penalty_fits_tfidf_features_and_is_scored_in_feature_space(penalt
     clean = f1_score(Y_TEXT, model.predict(X_features), average="micro")
     attacked = make_adversarial_scorer(eps=0.2)(model, X_features, Y_TEXT)
     assert attacked <= clean + 1e-12
+
+
+def test_adversarial_scorer_callable_metric_gets_the_attacked_data():
+    X = RNG.normal(size=(120, 5))
+    Y = (X[:, :3] + 0.3 * RNG.normal(size=(120, 3)) > 0).astype(int)
+    model = OneVsRestClassifier(LinearSVC()).fit(X, Y)
+    X_adv = GASEAttack(model, eps=1.0).attack(X, Y).X_adv
+    # A metric that uses score(), and one that looks at a subset of the rows.
+    by_score = make_adversarial_scorer(lambda e, X_, y_: e.score(X_, y_), eps=1.0)
+    assert by_score(model, X, Y) == pytest.approx(model.score(X_adv, Y))
+    half = make_adversarial_scorer(
+        lambda e, X_, y_: f1_score(y_[60:], e.predict(X_[60:]), average="micro"), eps=1.0
+    )
+    assert half(model, X, Y) == pytest.approx(
+        f1_score(Y[60:], model.predict(X_adv[60:]), average="micro")
+    )
+
+
+def test_adversarial_scorer_handles_list_responses_and_list_input():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multioutput import MultiOutputClassifier
+
+    X = RNG.normal(size=(150, 4))
+    Y = (X[:, :3] + 0.5 * RNG.normal(size=(150, 3)) > 0).astype(int)
+    model = MultiOutputClassifier(LogisticRegression()).fit(X, Y)
+    X_adv = GASEAttack(model, eps=0.5).attack(X, Y).X_adv
+    from sklearn.metrics import get_scorer
+
+    for name in ("roc_auc", "neg_log_loss"):
+        expected = get_scorer(name)(model, X_adv, Y)
+        assert make_adversarial_scorer(name, eps=0.5)(model, X, Y) == pytest.approx(expected)
+    ridge = RidgeClassifier().fit(X, Y)
+    listed = make_adversarial_scorer(eps=0.5)(ridge, X.tolist(), Y)
+    assert listed == pytest.approx(make_adversarial_scorer(eps=0.5)(ridge, X, Y))

@@ -105,11 +105,13 @@ class _NoDecrease:
         return float(self.calls), np.ones_like(W), np.zeros_like(b)
 
 
-def test_proximal_backtracking_is_bounded():
+@pytest.mark.parametrize("start", ["zero", "random"])
+def test_proximal_backtracking_is_bounded(start):
+    # From a random point the prox of a step that underflowed to 0 is not exactly the point
+    # (rounding), which once let a zero step pass as a decrease and report convergence.
+    W0 = np.zeros((2, 3)) if start == "zero" else np.random.RandomState(0).randn(2, 3)
     with pytest.raises(FloatingPointError, match="no step that decreases the objective"):
-        minimize_proximal(
-            _NoDecrease(), np.zeros((2, 3)), np.zeros(2), weight=0.0, max_iter=10, tol=1e-6
-        )
+        minimize_proximal(_NoDecrease(), W0, np.zeros(2), weight=0.1, max_iter=10, tol=1e-6)
 
 
 def test_greedy_names_what_is_not_finite():
@@ -202,7 +204,35 @@ def test_one_dimensional_y_on_a_multi_label_model_is_refused():
 
 
 def test_adversarial_scorer_validates_attack_params_at_once():
-    with pytest.raises(InvalidParameterError, match="The 'overshoot' parameter"):
+    with pytest.raises(InvalidParameterError, match="The 'overshoot' entry of attack_params"):
         make_adversarial_scorer(eps=1.0, attack_params={"overshoot": -1})
-    with pytest.raises(InvalidParameterError, match="The 'max_iter' parameter"):
+    with pytest.raises(InvalidParameterError, match="The 'max_iter' entry of attack_params"):
         make_adversarial_scorer(eps=1.0, attack="pgd", attack_params={"max_iter": 0})
+
+
+def test_one_dimensional_y_through_a_pipeline_or_frozen_model_is_refused():
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), ARMClassifier(penalty="l2", alpha=0.01)).fit(X, Y)
+    for model in (pipe, FrozenEstimator(pipe)):
+        with pytest.raises(ValueError, match="y is 1-D, but Pipeline was fitted on a multi"):
+            GASEAttack(model, eps=1.0).attack(X, Y[:, 0])
+
+
+def test_label_with_zero_gradient_at_a_zero_score_is_not_a_target():
+    model = linear_model([[0.0, 0.0], [1.0, 0.0]])
+    result = GASEAttack(model, eps=1.0).attack(np.zeros((1, 2)))
+    assert result.targets.tolist() == [[False, True]]
+    assert result.flipped.tolist() == [[False, True]]
+
+
+def test_unfitted_affine_step_raises_not_fitted():
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    fitted = RidgeClassifier().fit(X, Y)
+    with pytest.raises(NotFittedError):
+        soft_attackability(Pipeline([("sc", StandardScaler()), ("clf", fitted)]), X)

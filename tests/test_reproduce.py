@@ -776,11 +776,13 @@ def test_bare_skarm_still_runs_the_demo(capsys):
 
 
 def test_cells_are_computed_by_workers_and_written_by_the_client(tmp_path, monkeypatch):
+    import threading
+
     saved = []
     original = CellStore.save
 
     def recording(self, config, record):
-        saved.append((config["method"], config["alpha"]))
+        saved.append(threading.get_ident())
         return original(self, config, record)
 
     monkeypatch.setattr(CellStore, "save", recording)
@@ -789,6 +791,7 @@ def test_cells_are_computed_by_workers_and_written_by_the_client(tmp_path, monke
     # Every fitted cell was written by this process (the threads only computed them), and
     # a rerun finds them all in the cache.
     assert len(saved) == run.n_fitted > 0
+    assert set(saved) == {threading.get_ident()}  # written by this thread, not the workers
     again = reproduce(tables="2", out=tmp_path, quick=True, progress=False, log=quiet)
     assert again.n_fitted == 0 and again.n_cached == run.n_fitted
 
@@ -847,3 +850,8 @@ def test_demo_says_how_to_read_its_numbers(capsys):
     assert _cli.main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "median SAE" in out and "How to read them" in out and "robust_search" in out
+
+
+def test_unknown_backend_is_a_reproduce_error(tmp_path):
+    with pytest.raises(ReproduceError, match="unknown joblib backend 'nonsense'; choose from"):
+        reproduce(out=tmp_path, quick=True, progress=False, log=quiet, backend="nonsense")

@@ -20,6 +20,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from joblib.parallel import get_active_backend
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import label_binarize
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
@@ -189,7 +190,10 @@ def overshoot_margins(scores, overshoot, reach):
     the score by less, which made GASE miss flips any step would get (a score of exactly 0
     with a tiny budget), so the floor is the reach when that is smaller.
     """
-    return overshoot * np.maximum(np.minimum(1.0, reach), np.abs(scores))
+    # A label that cannot move (zero gradient) keeps the floor 1: with a floor of 0 a score
+    # of exactly 0 would count as already pushed past its boundary.
+    floor = np.where(reach > 0, np.minimum(1.0, reach), 1.0)
+    return overshoot * np.maximum(floor, np.abs(scores))
 
 
 def label_thresholds(scores, signs, kappa):
@@ -358,9 +362,10 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_adv : ndarray of shape (n_samples, n_features)
             Perturbed instances, each within ``eps`` of its original (L2). Dense also for
             sparse X (a perturbation moves along the model's gradients, which are dense):
-            ``8 n_samples n_features`` bytes. The work is done by batches of rows, so
-            nothing else grows with X; the metrics and scorers, which need only counts or
-            predictions, never hold ``X_adv`` whole.
+            ``8 n_samples n_features`` bytes. For a linear model the work is done by
+            batches of rows, so nothing else grows with X (a model differentiated through
+            its input gradients densifies X first); the metrics and scorers, which need
+            only counts or predictions, never hold ``X_adv`` whole.
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
@@ -382,9 +387,10 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_adv : ndarray of shape (n_samples, n_features)
             Perturbed instances, each within ``eps`` of its original (L2). Dense also for
             sparse X (a perturbation moves along the model's gradients, which are dense):
-            ``8 n_samples n_features`` bytes. The work is done by batches of rows, so
-            nothing else grows with X; the metrics and scorers, which need only counts or
-            predictions, never hold ``X_adv`` whole.
+            ``8 n_samples n_features`` bytes. For a linear model the work is done by
+            batches of rows, so nothing else grows with X (a model differentiated through
+            its input gradients densifies X first); the metrics and scorers, which need
+            only counts or predictions, never hold ``X_adv`` whole.
         """
         decision, X = self._attach(X, y)
         return self._run(decision, X, y).X_adv
@@ -432,9 +438,12 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """y as an (n_samples, n_labels) {0, 1} indicator; a 1-D y is binarised as OvR does."""
         model = _unfrozen(self._model())
         classes = getattr(model, "classes_", None)
+        final = model
+        if isinstance(final, Pipeline):  # the target type is the last step's
+            final = _unfrozen(final.steps[-1][1])
         if not sp.issparse(y):
             y = np.asarray(y)
-        if y.ndim == 1 and n_labels > 1 and fitted_target_type(model) == "multilabel-indicator":
+        if y.ndim == 1 and n_labels > 1 and fitted_target_type(final) == "multilabel-indicator":
             raise ValueError(
                 f"y is 1-D, but {type(model).__name__} was fitted on a multi-label target "
                 f"with {n_labels} labels. Pass y as an (n_samples, {n_labels}) {{0, 1}} "

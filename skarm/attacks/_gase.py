@@ -339,8 +339,9 @@ class GASEAttack(BaseAttack):
         correlated, where the cheapest first label can lead the greedy away from a large
         group of labels that move together.
     overshoot : float, default=1e-6
-        Each attacked label is pushed ``kappa_j = overshoot * max(1, |h_j(x)|)`` past its
-        boundary, so the sign flips in floating point. Non-linear models may need more
+        Each attacked label is pushed ``kappa_j = overshoot * max(min(1, eps ||w_j||),
+        |h_j(x)|)`` past its boundary (the gradient's norm for non-linear models), so the
+        sign flips in floating point. Non-linear models may need more
         (DeepFool uses 0.02) to cross the boundary in few iterations.
     {_JOBS_PARAMS_DOC}
 

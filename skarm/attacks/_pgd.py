@@ -52,15 +52,16 @@ class PGDAttack(BaseAttack):
     step_size : float, default=None
         L2 length of each step; None means ``2.5 * eps / max_iter``.
     overshoot : float, default=1e-6
-        The cap: label j stops pulling ``kappa_j = overshoot * max(1, |h_j(x)|)`` past its
-        boundary.
+        The cap: label j stops pulling ``kappa_j = overshoot * max(min(1, eps ||w_j||),
+        |h_j(x)|)`` past its boundary (the gradient's norm for non-linear models).
     {_JOBS_PARAMS_DOC}
 
     {_ATTRIBUTES_DOC}
 
     See Also
     --------
-    GASEAttack : The greedy attack; on linear models it flips at least as many labels.
+    GASEAttack : The greedy attack; on linear models it usually flips at least as many
+        labels (every cell of the reproduction; not every instance, see the User Guide).
 
     Notes
     -----

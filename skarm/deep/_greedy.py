@@ -1,14 +1,15 @@
 """The greedy subset-norm search of Algorithm 1 on torch tensors, batched over instances.
 
-The same search as :func:`skarm._greedy.greedy_subset_norm` (numba, on the CPU): the
-same gains, updated by the same floating-point operations in the same order, the same
-first pick, the same tie rule (the lowest index: ``torch.argmax`` returns the first
-maximum) and the same stop rule (a negative best gain), so its selections are identical
-(tested against the numba kernel on the CPU). Each round is a few elementwise operations
-on a (B, m) tensor, all instances at once, which is what a GPU needs: the numba kernel
-loops over instances, and using it for a CUDA model would copy the (B, m, m) Gram to the
-host at every penalty evaluation. :func:`greedy_selection` picks the implementation by
-the device.
+The same search as :func:`skarm._greedy.greedy_subset_norm` (numba, on the CPU): in
+float64, the same gains, updated by the same floating-point operations in the same order,
+the same first pick, the same tie rule (the lowest index: ``torch.argmax`` returns the
+first maximum) and the same stop rule (a negative best gain), so its selections are
+identical (tested against the numba kernel on the CPU). It computes in the weights' dtype:
+with the float32 of a default torch model, near-ties can be resolved differently. Each
+round is a few elementwise operations on a (B, m) tensor, all instances at once, which is
+what a GPU needs: the numba kernel loops over instances, and using it for a CUDA model
+would copy the (B, m, m) Gram to the host at every penalty evaluation.
+:func:`greedy_selection` picks the implementation by the device.
 """
 
 # Authors: The skarm developers

@@ -113,6 +113,13 @@ def _run_cell(data, split, method, alpha, protocol):
     return compute_cell(data, split, method, alpha, protocol)
 
 
+def _joblib_backends():
+    """The names of joblib's registered backends (dask and ray add theirs when set up)."""
+    from joblib.parallel import BACKENDS
+
+    return set(BACKENDS)
+
+
 def _finished_cells(jobs, n_jobs, backend):
     """Yield the records of ``jobs`` as they finish, under joblib's ``backend``.
 
@@ -189,7 +196,7 @@ def reproduce(
     n_jobs : int, default=None
         Cells fitted in parallel (processes); None means 1, -1 all processors.
     backend : str, default=None
-        joblib backend of the cells: None (joblib's default, "loky" processes),
+        The joblib backend of the cells: None (joblib's default, "loky" processes),
         "threading", "multiprocessing", or a registered one such as "dask" (with a
         ``distributed.Client`` created first) or "ray" (after ``ray.util.joblib.
         register_ray()``). Workers return their cells and this process writes them, so
@@ -227,6 +234,12 @@ def reproduce(
     names = _parse_datasets(datasets)
     # Built first: an unknown preprocess fails (in Protocol) before anything else is done.
     protocol = protocol or default_protocol(quick, preprocess=preprocess)
+    if backend is not None and backend not in _joblib_backends():
+        raise ReproduceError(
+            f"unknown joblib backend {backend!r}; choose from "
+            f"{', '.join(sorted(_joblib_backends()))} (dask and ray register theirs when "
+            "set up: a distributed.Client, ray.util.joblib.register_ray())."
+        )
     _require_extras()
     # Read every data set before anything is written: a typo fails without side effects.
     loaded = [

@@ -244,8 +244,9 @@ def prox_nuclear(W, threshold):
     return (U[:, keep] * s[keep]) @ Vt[keep]
 
 
-# Step halvings per FISTA iteration before the solver gives up: from a step of 1, 1100
-# halvings pass below the smallest positive float, so every finite Lipschitz constant is met.
+# Step halvings per FISTA iteration before the solver gives up (the step also grows by 1.25
+# per accepted iteration); 1100 halvings take any step below the smallest positive float,
+# where the search stops too.
 _MAX_HALVINGS = 1100
 
 
@@ -281,9 +282,16 @@ def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
         _check_finite_objective(f_z, g_W, g_b, n_iter)
         # A bounded number of halvings: the exit must not depend on a finite objective
         # (with f = nan no sufficient decrease ever holds).
+        f_new = bound = np.nan
+        moving = bool(np.any(g_W) or np.any(g_b))
         for _ in range(_MAX_HALVINGS):
-            W_new = prox_nuclear(Z_W - step * g_W, step * weight)
-            b_new = Z_b - step * g_b
+            G_W, b_new = Z_W - step * g_W, Z_b - step * g_b
+            if moving and np.array_equal(G_W, Z_W) and np.array_equal(b_new, Z_b):
+                # A non-zero gradient step vanished in rounding: smaller steps cannot help,
+                # and the prox's own rounding would pass for a decrease.
+                step = 0.0
+                break
+            W_new = prox_nuclear(G_W, step * weight)
             dW, db = W_new - Z_W, b_new - Z_b
             # A trial step far too long for a huge X can overflow; it is rejected and halved.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -292,14 +300,14 @@ def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
                     f_z + np.sum(g_W * dW) + g_b @ db
                     + (np.sum(dW**2) + db @ db) / (2 * step)
                 )
-            if f_new <= bound + 1e-12 * abs(f_z):
+            if f_new <= bound + 1e-12 * abs(f_z) and step > 0.0:
                 break
             step *= 0.5
-        else:
+        if not (step > 0.0 and f_new <= bound + 1e-12 * abs(f_z)):
             raise FloatingPointError(
                 f"The proximal gradient solver found no step that decreases the objective "
-                f"after {_MAX_HALVINGS} halvings (iteration {n_iter}); the objective is "
-                f"{f_new!r} at the smallest step. X or alpha is too large for float64."
+                f"(iteration {n_iter}; the step was halved down to {step!r}); the objective "
+                f"is {f_new!r} at the smallest step. X or alpha is too large for float64."
             )
         F_new = f_new + weight * np.linalg.svd(W_new, compute_uv=False).sum()
         change = np.sqrt(np.sum((W_new - W) ** 2) + np.sum((b_new - b) ** 2))

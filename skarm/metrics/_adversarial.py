@@ -6,12 +6,13 @@
 
 import numpy as np
 from sklearn.metrics import get_scorer
+from sklearn.utils import check_array
 
 from ..attacks import GASEAttack, PGDAttack
 from ..attacks._base import resolve_decision
 from ..utils._sklearn_compat import (
+    InvalidParameterError,
     StrOptions,
-    _num_samples,
     _safe_indexing,
     validate_parameter_constraints,
     validate_params,
@@ -101,41 +102,50 @@ _RESPONSE_METHODS = ("predict", "predict_proba", "decision_function", "predict_l
 
 
 class _UnderAttack:
-    """A fitted model seen through an attack against fixed labels ``y``.
+    """A fitted model seen through an attack on the scorer's own ``(X, y)``.
 
-    Its response methods (``predict``, ``decision_function``, ...) on X return the model's
-    responses on the attacked X, computed by chunks of rows, so that the attacked data (dense
-    even for sparse X) is never held whole. Anything else is the model's own attribute, so
-    a scorer sees the same classifier (its ``classes_``, its tags).
+    Used for scikit-learn's named scorers only, which call one response method
+    (``predict``, ``decision_function``, ...) on the X they were given. Those methods return
+    the model's responses on the attacked X, computed by chunks of rows, so that the
+    attacked data (dense even for sparse X) is never held whole. Any other attribute is the
+    model's own (``classes_``, its tags), except ``score``, which would score clean data.
     """
 
-    def __init__(self, estimator, attack, y):
+    def __init__(self, estimator, attack, X, y):
         self._estimator = estimator
         self._attack = attack
+        self._X = X
         self._y = y
 
     def __sklearn_tags__(self):
         return self._estimator.__sklearn_tags__()
 
     def __getattr__(self, name):
-        if name.startswith("__") or name in ("_estimator", "_attack", "_y"):
+        if name.startswith("__") or name in ("_estimator", "_attack", "_X", "_y", "score"):
             raise AttributeError(name)
         value = getattr(self._estimator, name)  # AttributeError when the model lacks it
         if name not in _RESPONSE_METHODS:
             return value
 
         def respond(X):
-            n_samples = _num_samples(X)
+            if X is not self._X:
+                raise RuntimeError(  # the labels attacked against are those of self._X
+                    "make_adversarial_scorer's named scorers respond on the scorer's own X "
+                    "only; pass a callable metric(estimator, X_adv, y) for other uses."
+                )
+            X = check_array(X, accept_sparse=("csr", "csc"), dtype=None, input_name="X")
+            n_samples = X.shape[0]
             chunk = max(128, _SCORER_CHUNK_VALUES // max(1, X.shape[1]))
             parts = []
             for start in range(0, n_samples, chunk):
                 rows = np.arange(start, min(start + chunk, n_samples))
                 y = None if self._y is None else _safe_indexing(self._y, rows)
-                X_adv = self._attack.attack(_safe_indexing(X, rows), y).X_adv
-                parts.append(np.asarray(value(X_adv)))
+                parts.append(value(self._attack.attack(X[start : start + chunk], y).X_adv))
             if not parts:
                 return value(X)
-            return np.concatenate(parts)
+            if isinstance(parts[0], list):  # one array per label (MultiOutputClassifier)
+                return [np.concatenate(per_label) for per_label in zip(*parts, strict=True)]
+            return np.concatenate([np.asarray(part) for part in parts])
 
         respond.__name__ = name  # scikit-learn's scorers dispatch on the method's name
         return respond
@@ -156,7 +166,11 @@ class _AdversarialScorer:
         # An unfitted or unsupported model fails here, with the attack's own error, before
         # the scorer looks at its attributes.
         resolve_decision(estimator, type(attack).__name__)
-        return self._scorer(_UnderAttack(estimator, attack, y), X, y, **kwargs)
+        if not isinstance(self._metric, str):
+            # A callable metric may use the data in any way (score, a subset of rows, ...):
+            # it gets the attacked X itself.
+            return self._scorer(estimator, attack.attack(X, y).X_adv, y, **kwargs)
+        return self._scorer(_UnderAttack(estimator, attack, X, y), X, y, **kwargs)
 
     def __repr__(self):
         extra = f", attack_params={self._attack_params!r}" if self._attack_params else ""
@@ -234,7 +248,16 @@ def make_adversarial_scorer(metric="f1_micro", *, eps, attack="gase", attack_par
         key: rule for key, rule in attack_class._parameter_constraints.items()
         if key != "estimator"
     }
-    validate_parameter_constraints(
-        constraints, {key: params[key] for key in constraints}, caller_name=attack_class.__name__
-    )
+    try:
+        validate_parameter_constraints(
+            constraints, {key: params[key] for key in constraints},
+            caller_name=attack_class.__name__,
+        )
+    except InvalidParameterError as exc:
+        # Worded so that validate_params does not relabel it as this function's parameter.
+        message = str(exc).replace(
+            f"parameter of {attack_class.__name__} must be",
+            f"entry of attack_params (a parameter of {attack_class.__name__}) must be",
+        )
+        raise InvalidParameterError(message) from None
     return _AdversarialScorer(scorer, metric, eps, attack, attack_params)
