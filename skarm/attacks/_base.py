@@ -385,12 +385,8 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_adv : ndarray of shape (n_samples, n_features)
-            Perturbed instances, each within ``eps`` of its original (L2). Dense also for
-            sparse X (a perturbation moves along the model's gradients, which are dense):
-            ``8 n_samples n_features`` bytes. For a linear model the work is done by
-            batches of rows, so nothing else grows with X (a model differentiated through
-            its input gradients densifies X first); the metrics and scorers, which need
-            only counts or predictions, never hold ``X_adv`` whole.
+            Perturbed instances, each within ``eps`` of its original (L2); dense, as for
+            :meth:`transform`.
         """
         decision, X = self._attach(X, y)
         return self._run(decision, X, y).X_adv
