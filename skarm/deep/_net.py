@@ -294,14 +294,14 @@ class ARMNet(NeuralNet):
         Parameters
         ----------
         batch : tuple
-            The ``(X, y)`` batch from the training iterator.
+            As for :meth:`train_step_single`.
         **fit_params : dict
-            Passed to the module's forward.
+            As for :meth:`train_step_single`.
 
         Returns
         -------
         step : dict
-            ``{"loss": loss, "y_pred": logits}``, as skorch expects.
+            What :meth:`train_step_single` returns.
         """
         try:
             step = super().train_step(batch, **fit_params)
