@@ -106,6 +106,7 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "warm_start": ["boolean"],
+        "n_jobs": [None, Integral],
         "module": [None, HasMethods(["forward"])],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -292,7 +293,7 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             W, b, n_iter, converged = minimize(
                 objective, W0, b0, max_iter=self.max_iter, tol=self.tol, solver=solver,
                 random_state=check_random_state(self.random_state),
-                polish=self.solver == "auto",
+                polish=self.solver == "auto", n_jobs=self.n_jobs,
             )
         except FloatingPointError as exc:
             raise ValueError(f"{name} diverged: {exc} {hint}") from exc
@@ -451,6 +452,13 @@ _COMMON_PARAMS_DOC = """alpha : float, default=1e-4
         or for "sae" with a ridge the unpenalised SVMs) whatever it is.
         :class:`~sklearn.model_selection.GridSearchCV` clones the estimator for each
         candidate, so it never warm-starts. The torch backend does not support it.
+
+    n_jobs : int, default=None
+        Linear backend: threads over the labels where the solver decouples them (the dual
+        coordinate descent for sparse X: ``penalty=None`` and "l2", adversarial training,
+        and the per-label SVMs of each proximal step of "sae"). The labels' results do not
+        depend on it. ``None`` means 1 unless in a :obj:`joblib.parallel_backend` context;
+        ``-1`` means all processors.
 
     module : torch.nn.Module class or instance, default=None
         Torch backend: the network mapping a (batch, n_features) float tensor to
@@ -628,6 +636,7 @@ class ARMClassifier(_BaseARMClassifier):
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
+        n_jobs=None,
         module=None,
         hidden_layer_sizes=(100,),
         max_epochs=100,
@@ -655,6 +664,7 @@ class ARMClassifier(_BaseARMClassifier):
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.n_jobs = n_jobs
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
         self.max_epochs = max_epochs
@@ -696,6 +706,7 @@ class _PresetARMClassifier(_BaseARMClassifier):
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
+        n_jobs=None,
         module=None,
         hidden_layer_sizes=(100,),
         max_epochs=100,
@@ -722,6 +733,7 @@ class _PresetARMClassifier(_BaseARMClassifier):
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.n_jobs = n_jobs
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
         self.max_epochs = max_epochs

@@ -309,3 +309,31 @@ def test_convergence_warning_says_whether_the_budget_ran_out_or_the_solver_stall
     assert _convergence_reason(1000, 1000) == "it used all max_iter=1000 iterations"
     stalled = _convergence_reason(74, 1000)
     assert "stopped after 74 of max_iter=1000" in stalled and "stall" in stalled
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"penalty": None}, {"penalty": "l2", "alpha": 0.01}, {"penalty": "sae", "alpha": 0.1},
+     {"penalty": None, "adversarial_eps": 0.05}],
+)
+def test_threads_over_labels_give_the_same_model(params, monkeypatch):
+    from joblib import Parallel
+
+    from skarm.linear import _dual_cd
+
+    X, Y = make_multilabel_classification(n_samples=120, n_features=30, n_classes=5,
+                                          random_state=0)
+    X = sp.csr_matrix(X / np.linalg.norm(X, axis=1, keepdims=True))
+    one = ARMClassifier(random_state=0, **params).fit(X, Y)
+    calls = []
+
+    class Counting(Parallel):
+        def __call__(self, iterable):
+            calls.append(self.n_jobs)
+            return super().__call__(iterable)
+
+    monkeypatch.setattr(_dual_cd, "Parallel", Counting)
+    two = ARMClassifier(random_state=0, n_jobs=2, **params).fit(X, Y)
+    assert calls and set(calls) == {2}  # the labels went to two threads
+    assert_array_equal(two.coef_, one.coef_)
+    assert_array_equal(two.intercept_, one.intercept_)

@@ -39,6 +39,7 @@ proximal term with a fixed centre instead of the multipliers.
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed, effective_n_jobs
 from numba import njit
 
 __all__ = ["csr_rows", "minimize_dual_cd", "svm_weights"]
@@ -266,7 +267,7 @@ def csr_rows(X):
 
 
 def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, random_state,
-                     adversarial_eps=0.0):
+                     adversarial_eps=0.0, n_jobs=None):
     """Fit every label's SVM by dual coordinate descent.
 
     Parameters
@@ -286,6 +287,8 @@ def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, rando
     adversarial_eps : float, default=0.0
         Per-label adversarial training, ``loss(y_j h_j - eps ||w_j||)``: the same kernel on
         the robust SVM's dual (:func:`_solve_label`).
+    n_jobs : int, default=None
+        Threads over the labels (:func:`for_each_label`).
 
     Returns
     -------
@@ -305,7 +308,8 @@ def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, rando
     b = np.zeros(n_labels)
     n_iter, converged = 0, True
     no_offset = np.zeros(X.shape[0])
-    for j in range(n_labels):
+
+    def solve(j):
         alpha = np.zeros(X.shape[0])
         y = np.ascontiguousarray(Y[:, j], dtype=np.float64)
         # The kernel's units are the primal divided by lam: the budget is unchanged.
@@ -315,6 +319,23 @@ def minimize_dual_cd(X, Y, *, lam, loss_scale, loss, width, max_iter, tol, rando
         )
         if adversarial_eps > 0:
             W[j] *= _robust_scale(W[j], alpha, adversarial_eps)[0]
+        return epochs, done
+
+    for epochs, done in for_each_label(solve, n_labels, n_jobs):
         n_iter = max(n_iter, epochs)
         converged &= done
     return W, b, n_iter, bool(converged)
+
+
+def for_each_label(solve, n_labels, n_jobs):
+    """``[solve(j) for j in range(n_labels)]``, on ``n_jobs`` threads.
+
+    The labels' SVMs are independent and each writes its own rows, and the kernel releases
+    the GIL, so threads share the data without copies; each label's result does not depend
+    on the thread count (its sweeps are seeded per label).
+    """
+    if n_labels < 2 or effective_n_jobs(n_jobs) == 1:
+        return [solve(j) for j in range(n_labels)]
+    return Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(solve)(j) for j in range(n_labels)
+    )

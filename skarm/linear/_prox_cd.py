@@ -41,7 +41,7 @@ L-BFGS reaches 2.75).
 
 import numpy as np
 
-from ._dual_cd import _solve_label, csr_rows, minimize_dual_cd, svm_weights
+from ._dual_cd import _solve_label, csr_rows, for_each_label, minimize_dual_cd, svm_weights
 
 __all__ = ["minimize_prox_cd"]
 
@@ -77,7 +77,7 @@ class _Point:
         )
 
 
-def minimize_prox_cd(objective, W0, b0, *, max_iter, tol, random_state):
+def minimize_prox_cd(objective, W0, b0, *, max_iter, tol, random_state, n_jobs=None):
     """Minimise the ARM objective by proximal gradient on the penalty, SVMs by dual CD.
 
     Parameters
@@ -95,6 +95,8 @@ def minimize_prox_cd(objective, W0, b0, *, max_iter, tol, random_state):
         relatively, or when an exactly solved plain step cannot lower it.
     random_state : RandomState
         Seeds the order of the sweeps.
+    n_jobs : int, default=None
+        Threads over the labels' SVMs of each proximal step.
 
     Returns
     -------
@@ -115,6 +117,7 @@ def minimize_prox_cd(objective, W0, b0, *, max_iter, tol, random_state):
         W, b, _, _ = minimize_dual_cd(
             X, Y, lam=lam, loss_scale=scale, loss=objective.loss, width=width,
             max_iter=max_iter, tol=max(tol, _START_TOL), random_state=random_state,
+            n_jobs=n_jobs,
         )
     else:
         W, b = W0.copy(), b0.copy()
@@ -138,7 +141,7 @@ def minimize_prox_cd(objective, W0, b0, *, max_iter, tol, random_state):
         else:
             Z = current
         trial, L = _backtracked_step(objective, kernel, labels, Z, L, seeds + n_iter, width,
-                                     inner)
+                                     inner, n_jobs)
         if trial is None or trial.value > current.value:
             if momentum > 0:
                 t, previous = 1.0, current  # adaptive restart: drop the momentum
@@ -175,13 +178,13 @@ def _initial_step_size(objective, point):
     return max(0.1 * change / (step * norm), 1e-8)
 
 
-def _backtracked_step(objective, kernel, labels, Z, L, seeds, width, inner):
+def _backtracked_step(objective, kernel, labels, Z, L, seeds, width, inner, n_jobs):
     """The first proximal step from ``Z``, doubling ``L``, where ``F`` is at most its model.
 
     Returns that point (None if none is found) and its ``L``.
     """
     for _ in range(_MAX_BACKTRACKS):
-        W, b = _proximal_step(objective, kernel, labels, Z, L, seeds, width, inner)
+        W, b = _proximal_step(objective, kernel, labels, Z, L, seeds, width, inner, n_jobs)
         trial = _Point(objective, W, b)
         dW, db = W - Z.W, b - Z.b
         model = (trial.svm + Z.penalty + np.sum(Z.grad_W * dW) + Z.grad_b @ db
@@ -192,7 +195,7 @@ def _backtracked_step(objective, kernel, labels, Z, L, seeds, width, inner):
     return None, L
 
 
-def _proximal_step(objective, kernel, labels, Z, L, seeds, width, inner):
+def _proximal_step(objective, kernel, labels, Z, L, seeds, width, inner, n_jobs=None):
     """The per-label SVMs of one proximal step from ``Z`` (module docstring)."""
     X, sqnorm = kernel
     lam = objective.ridge + L
@@ -204,10 +207,13 @@ def _proximal_step(objective, kernel, labels, Z, L, seeds, width, inner):
     alpha = np.clip(-(objective.loss_scale / lam) * Z.dloss, 0.0, upper)
     V = np.asarray(X.T @ (alpha * objective.Y)).T.copy()
     b = np.empty_like(Z.b)
-    for k, y in enumerate(labels):
+
+    def solve(k):
         b[k], _, _ = _solve_label(
-            X.indptr, X.indices, X.data, sqnorm, y, np.ascontiguousarray(offsets[:, k]), diag,
-            upper, lam / L, centre_b[k], True, inner[1], inner[0], seeds[k], V[k],
-            np.ascontiguousarray(alpha[:, k]),
+            X.indptr, X.indices, X.data, sqnorm, labels[k],
+            np.ascontiguousarray(offsets[:, k]), diag, upper, lam / L, centre_b[k], True,
+            inner[1], inner[0], seeds[k], V[k], np.ascontiguousarray(alpha[:, k]),
         )
+
+    for_each_label(solve, len(labels), n_jobs)
     return centre + V, b

@@ -65,7 +65,7 @@ def select_solver(solver, objective, *, sparse):
 
 
 def minimize(objective, W0, b0, *, max_iter, tol, solver="lbfgs", random_state=None,
-             polish=False):
+             polish=False, n_jobs=None):
     """Minimise the ARM objective: L-BFGS (FISTA when it has a nuclear-norm term), or dual
     coordinate descent for ``solver="dual-cd"`` (inside proximal steps for "sae",
     :mod:`skarm.linear._prox_cd`).
@@ -74,10 +74,10 @@ def minimize(objective, W0, b0, *, max_iter, tol, solver="lbfgs", random_state=N
     (``objective.smoothing_schedule()``), each stage warm-starting the next; ``max_iter``
     bounds the iterations of all stages together. Dual coordinate descent solves the last
     stage's width directly, ``max_iter`` sweeps at most per label, its sweeps ordered by
-    ``random_state`` (a RandomState); with ``polish``, L-BFGS finishes from its point if
-    it has not converged (``solver="auto"``: dual CD gets close fast, but its last digits
-    can take thousands of sweeps on small or dense problems where L-BFGS needs tens of
-    iterations from there).
+    ``random_state`` (a RandomState), on ``n_jobs`` threads over the labels; with
+    ``polish``, L-BFGS finishes from its point if it has not converged (``solver="auto"``:
+    dual CD gets close fast, but its last digits can take thousands of sweeps on small or
+    dense problems where L-BFGS needs tens of iterations from there).
 
     Returns
     -------
@@ -96,7 +96,8 @@ def minimize(objective, W0, b0, *, max_iter, tol, solver="lbfgs", random_state=N
         lam = objective.decoupled_ridge()
         if lam is None:  # the SAE penalty: proximal steps
             W, b, value, n_iter, converged = minimize_prox_cd(
-                objective, W0, b0, max_iter=max_iter, tol=tol, random_state=random_state
+                objective, W0, b0, max_iter=max_iter, tol=tol, random_state=random_state,
+                n_jobs=n_jobs,
             )
         else:
             objective.smoothing = objective.smoothing_schedule()[-1]
@@ -104,6 +105,7 @@ def minimize(objective, W0, b0, *, max_iter, tol, solver="lbfgs", random_state=N
                 objective.X, objective.Y, lam=lam, loss_scale=objective.loss_scale,
                 loss=objective.loss, width=objective.smoothing, max_iter=max_iter, tol=tol,
                 random_state=random_state, adversarial_eps=objective.adversarial_eps,
+                n_jobs=n_jobs,
             )
         if not converged and polish:
             W, b, value, n_polish, converged = minimize_lbfgs(
