@@ -27,6 +27,7 @@ from .exceptions import CollapsedModelWarning
 from .linear._objective import LOSSES, MARGIN_WEIGHTINGS, PENALTIES, Objective
 from .linear._solvers import SOLVERS, minimize, select_solver
 from .utils._sklearn_compat import (
+    N_JOBS_CONSTRAINT,
     HasMethods,
     Interval,
     InvalidParameterError,
@@ -106,7 +107,7 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "warm_start": ["boolean"],
-        "n_jobs": [None, Integral],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "module": [None, HasMethods(["forward"])],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],

@@ -11,8 +11,10 @@ given only the Gram of the vectors a_j, written as ``G_b = diag(c_b) K_b diag(c_
 * models with per-instance input gradients (the deep backend) pass ``K`` of shape
   ``(B, m, m)`` (the Jacobian Gram) and ``c = 1``.
 
-This is the only implementation of the greedy in skarm: the SAE metric, the ARM-SAE and
-ARM-Primal penalties and both backends call :func:`greedy_subset_norm`.
+This is the implementation of the greedy in skarm: the SAE metric, the ARM-SAE and
+ARM-Primal penalties and both backends call :func:`greedy_subset_norm`. The one exception
+is a torch model's penalty on CUDA, where :mod:`skarm.deep._greedy` runs the same rounds
+on the device (tested equal to this kernel) instead of copying the Gram to the host.
 
 The kernels are compiled with numba and run in parallel over instances. Each instance costs
 O(m |S|): a running vector ``u_j = sum_{l in S} K_jl c_l`` gives
@@ -127,33 +129,34 @@ _exact_kernels = (
 _PARALLEL_WORK = 200_000
 
 
-def non_finite_error(k_finite, c_finite):
-    """The ValueError for a Gram or weights that are not finite (shared with the torch path)."""
-    return ValueError(
-        "The greedy search got non-finite inputs: the Gram K of the label gradients "
-        f"({'finite' if k_finite else 'not finite'}) or the weights C from the decision "
-        f"scores ({'finite' if c_finite else 'not finite'}). The model's weights or scores "
-        "overflowed: scale X or lower alpha."
-    )
+def check_gram_inputs(K_shape, C_shape, k_finite, c_finite):
+    """Validate the inputs of a greedy search (this one or its torch twin) by their shapes
+    and finiteness; ``K_shape`` has the batch axis already (1 for a shared Gram)."""
+    if len(C_shape) != 2:
+        raise ValueError(f"C must be 2-D (n_samples, n_labels); got shape {C_shape}.")
+    n_samples, m = C_shape
+    if len(K_shape) != 3 or K_shape[1:] != (m, m) or K_shape[0] not in (1, n_samples):
+        raise ValueError(
+            f"K must have shape ({m}, {m}) or ({n_samples}, {m}, {m}); got {K_shape}."
+        )
+    if not (k_finite and c_finite):
+        raise ValueError(
+            "The greedy search got non-finite inputs: the Gram K of the label gradients "
+            f"({'finite' if k_finite else 'not finite'}) or the weights C from the decision "
+            f"scores ({'finite' if c_finite else 'not finite'}). The model's weights or "
+            "scores overflowed: scale X or lower alpha."
+        )
 
 
 def _prepare(K, C):
     C = np.ascontiguousarray(C, dtype=np.float64)
-    if C.ndim != 2:
-        raise ValueError(f"C must be 2-D (n_samples, n_labels); got shape {C.shape}.")
     K = np.ascontiguousarray(K, dtype=np.float64)
     if K.ndim == 2:
         K = K[np.newaxis]
-    n_samples, m = C.shape
-    if K.ndim != 3 or K.shape[1:] != (m, m) or K.shape[0] not in (1, n_samples):
-        raise ValueError(
-            f"K must have shape ({m}, {m}) or ({n_samples}, {m}, {m}); got {K.shape}."
-        )
-    k_finite, c_finite = bool(np.isfinite(K).all()), bool(np.isfinite(C).all())
-    if not (k_finite and c_finite):
-        raise non_finite_error(k_finite, c_finite)
-    shared = K.shape[0] == 1
-    return K, C, shared
+    check_gram_inputs(
+        K.shape, C.shape, bool(np.isfinite(K).all()), bool(np.isfinite(C).all())
+    )
+    return K, C, K.shape[0] == 1
 
 
 def _run(kernels, K, C, work_per_instance):

@@ -136,7 +136,7 @@ def soft_attackability_values(decision, X, y=None, *, delta=DEFAULT_DELTA):
     n_clamped : int
     """
     scores = decision.decision_function(X)
-    check_finite_scores(scores, getattr(decision, "name", type(decision).__name__))
+    check_finite_scores(scores, decision.name)
     weights, n_clamped = sae_label_weights(scores, y, delta=delta)
     sae, _ = greedy_subset_norm(decision.gradient_gram(X), weights)
     return sae, n_clamped

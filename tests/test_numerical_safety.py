@@ -191,6 +191,8 @@ def test_n_jobs_zero_is_refused(attack):
         attack(model, eps=1.0, n_jobs=0).attack(X[:5])  # fewer rows than one batch
     with pytest.raises(InvalidParameterError, match="The 'n_jobs' parameter of attackability"):
         attackability_score(model, X[:5], eps=1.0, n_jobs=0)
+    with pytest.raises(InvalidParameterError, match="The 'n_jobs' parameter of ARMClassifier"):
+        ARMClassifier(n_jobs=0).fit(X, Y)
 
 
 def test_one_dimensional_y_on_a_multi_label_model_is_refused():

@@ -17,7 +17,7 @@ would copy the (B, m, m) Gram to the host at every penalty evaluation.
 
 import torch
 
-from .._greedy import greedy_subset_norm, non_finite_error
+from .._greedy import check_gram_inputs, greedy_subset_norm
 from ._modules import to_numpy
 
 __all__ = ["greedy_selection", "greedy_subset_norm_torch"]
@@ -50,19 +50,14 @@ def greedy_subset_norm_torch(K, C):
     (1.414214, [True, True, False])
     """
     with torch.no_grad():
-        if C.ndim != 2:
-            raise ValueError(f"C must be 2-D (n_samples, n_labels); got shape {tuple(C.shape)}.")
-        n, m = C.shape
         K = K.to(C.dtype)
         if K.ndim == 2:
             K = K.unsqueeze(0)
-        if K.ndim != 3 or K.shape[1:] != (m, m) or K.shape[0] not in (1, n):
-            raise ValueError(
-                f"K must have shape ({m}, {m}) or ({n}, {m}, {m}); got {tuple(K.shape)}."
-            )
-        k_finite, c_finite = bool(torch.isfinite(K).all()), bool(torch.isfinite(C).all())
-        if not (k_finite and c_finite):
-            raise non_finite_error(k_finite, c_finite)
+        check_gram_inputs(
+            tuple(K.shape), tuple(C.shape),
+            bool(torch.isfinite(K).all()), bool(torch.isfinite(C).all()),
+        )
+        n, m = C.shape
         K = K.expand(n, m, m)
         rows = torch.arange(n, device=C.device)
         gain = C * C * torch.diagonal(K, dim1=1, dim2=2)

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import inspect
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import clone
@@ -17,6 +17,7 @@ from ..linear._objective import PENALTIES
 from ..metrics import make_adversarial_scorer
 from ..metrics._adversarial import _ATTACKS
 from ..utils._sklearn_compat import (
+    N_JOBS_CONSTRAINT,
     HasMethods,
     Interval,
     InvalidParameterError,
@@ -82,7 +83,7 @@ def _penalty_list(penalties):
         "combine_adversarial": ["boolean"],
         "tolerance": [Interval(Real, 0, None, closed="left")],
         "cv": ["cv_object"],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "estimator": [HasMethods(["fit", "get_params", "set_params"]), None],
         "attack": [StrOptions(set(_ATTACKS))],
         "attack_params": [dict, None],

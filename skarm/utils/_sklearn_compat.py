@@ -7,6 +7,8 @@ private modules is fixed in one place.
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from numbers import Integral
+
 from sklearn.base import _fit_context
 from sklearn.multiclass import _ConstantPredictor as ConstantPredictor
 from sklearn.utils import _safe_indexing
@@ -21,6 +23,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import _num_samples, validate_data
 
 __all__ = [
+    "N_JOBS_CONSTRAINT",
     "ConstantPredictor",
     "HasMethods",
     "Interval",
@@ -47,3 +50,12 @@ def fitted_target_type(estimator):
         if binarizer is not None:
             return getattr(binarizer, "y_type_", None)
     return None
+
+
+# The parameter rule of every ``n_jobs``: joblib's convention, where 0 is not a number of
+# jobs (it failed deep inside joblib, or passed silently below one batch of rows).
+N_JOBS_CONSTRAINT = [
+    Interval(Integral, None, -1, closed="right"),
+    Interval(Integral, 1, None, closed="left"),
+    None,
+]
