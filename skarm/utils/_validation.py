@@ -86,9 +86,12 @@ def check_fit_scale(X, name):
     if data.size == 0:
         return
     peak = float(np.max(np.abs(data)))
+    longest = int(X.getnnz(axis=1).max()) if sp.issparse(X) else X.shape[1]
     with np.errstate(over="ignore"):
+        if np.isfinite(peak * peak * longest * X.shape[0]):
+            return  # a bound on every row's squared norm: no copy of X needed
         # Scaled, so that the norms themselves do not overflow.
-        scaled = X / peak if peak > 0 else X
+        scaled = X / peak
         sq = np.asarray(scaled.multiply(scaled).sum(axis=1)).ravel() if sp.issparse(X) else (
             np.einsum("ij,ij->i", scaled, scaled)
         )
