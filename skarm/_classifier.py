@@ -193,7 +193,6 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
             self.__dict__.pop(attr, None)
         n_features = X.shape[1]
         m = Y.shape[1]
-        previous = getattr(self, "coef_", None), getattr(self, "intercept_", None)
         coef = np.zeros((m, n_features))
         intercept = np.zeros(m)
         # A label constant in training is predicted as that constant, as OvR does.
@@ -206,11 +205,10 @@ class _BaseARMClassifier(ClassifierMixin, BaseEstimator):
         fit_cols = np.flatnonzero(~constant)
         self.n_iter_ = 0
         if fit_cols.size:
-            start = None
-            if self.warm_start and previous[0] is not None and previous[0].shape == (
-                m, n_features
-            ):
-                start = previous[0][fit_cols].copy(), previous[1][fit_cols].copy()
+            start = None  # coef_ is still the previous fit's here
+            previous = getattr(self, "coef_", None)
+            if self.warm_start and previous is not None and previous.shape == (m, n_features):
+                start = previous[fit_cols].copy(), self.intercept_[fit_cols].copy()
             W, b, self.n_iter_ = self._fit_linear(X, 2.0 * Y[:, fit_cols] - 1.0, start)
             coef[fit_cols], intercept[fit_cols] = W, b
         self.coef_ = coef

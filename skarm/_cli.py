@@ -91,6 +91,7 @@ def _reproduce(args):
     from .experiments import ReproduceError, reproduce
     from .experiments._run import cache_folder
 
+    cluster = None
     try:
         cluster = _start_backend(args.backend)
         reproduce(
@@ -105,8 +106,6 @@ def _reproduce(args):
             backend=args.backend,
             progress=not args.no_progress,
         )
-        if cluster is not None:
-            cluster.close()
     except ReproduceError as exc:
         print(f"skarm reproduce: error: {exc}", file=sys.stderr)
         return _USAGE_ERROR
@@ -118,6 +117,9 @@ def _reproduce(args):
             file=sys.stderr,
         )
         return _INTERRUPTED
+    finally:
+        if cluster is not None:
+            cluster.close()
     return 0
 
 

@@ -114,10 +114,11 @@ def _run_cell(data, split, method, alpha, protocol):
 
 
 def _joblib_backends():
-    """The names of joblib's registered backends (dask and ray add theirs when set up)."""
-    from joblib.parallel import BACKENDS
+    """The names of joblib's backends: registered ones, and those it registers on first use
+    (dask); ray adds its own when set up."""
+    from joblib import parallel
 
-    return set(BACKENDS)
+    return set(parallel.BACKENDS) | set(getattr(parallel, "EXTERNAL_BACKENDS", {}))
 
 
 def _finished_cells(jobs, n_jobs, backend):
@@ -129,12 +130,16 @@ def _finished_cells(jobs, n_jobs, backend):
     """
     jobs = list(jobs)
     with parallel_config(backend=backend) if backend else contextlib.nullcontext():
+        # Only a refusal to stream, before any cell came back, falls back to rounds: an
+        # error of a cell itself (or after some cells) is raised, not run again.
         try:
-            yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
-            return
+            stream = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
         except (TypeError, ValueError, NotImplementedError) as exc:
             if "generator" not in str(exc) and "return_as" not in str(exc):
                 raise
+        else:
+            yield from stream
+            return
         step = 2 * max(n_jobs, 1)
         for start in range(0, len(jobs), step):
             yield from Parallel(n_jobs=n_jobs)(jobs[start : start + step])

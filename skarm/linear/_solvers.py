@@ -284,14 +284,14 @@ def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
         _check_finite_objective(f_z, g_W, g_b, n_iter)
         # A bounded number of halvings: the exit must not depend on a finite objective
         # (with f = nan no sufficient decrease ever holds).
-        f_new = bound = np.nan
+        f_new = np.nan
+        accepted = False
         moving = bool(np.any(g_W) or np.any(g_b))
         for _ in range(_MAX_HALVINGS):
             G_W, b_new = Z_W - step * g_W, Z_b - step * g_b
             if moving and np.array_equal(G_W, Z_W) and np.array_equal(b_new, Z_b):
                 # A non-zero gradient step vanished in rounding: smaller steps cannot help,
                 # and the prox's own rounding would pass for a decrease.
-                step = 0.0
                 break
             W_new = prox_nuclear(G_W, step * weight)
             dW, db = W_new - Z_W, b_new - Z_b
@@ -302,10 +302,11 @@ def minimize_proximal(objective, W0, b0, *, weight, max_iter, tol):
                     f_z + np.sum(g_W * dW) + g_b @ db
                     + (np.sum(dW**2) + db @ db) / (2 * step)
                 )
-            if f_new <= bound + 1e-12 * abs(f_z) and step > 0.0:
+            if f_new <= bound + 1e-12 * abs(f_z):
+                accepted = True
                 break
             step *= 0.5
-        if not (step > 0.0 and f_new <= bound + 1e-12 * abs(f_z)):
+        if not accepted:
             raise FloatingPointError(
                 f"The proximal gradient solver found no step that decreases the objective "
                 f"(iteration {n_iter}; the step was halved down to {step!r}); the objective "
