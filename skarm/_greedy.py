@@ -129,6 +129,11 @@ _exact_kernels = (
 _PARALLEL_WORK = 200_000
 
 
+class NonFiniteGramError(ValueError):
+    """The Gram or the weights given to a greedy search are not finite (an overflow
+    upstream); callers that know where the numbers came from catch it to say so."""
+
+
 def check_gram_inputs(K_shape, C_shape, k_finite, c_finite):
     """Validate the inputs of a greedy search (this one or its torch twin) by their shapes
     and finiteness; ``K_shape`` has the batch axis already (1 for a shared Gram)."""
@@ -140,7 +145,7 @@ def check_gram_inputs(K_shape, C_shape, k_finite, c_finite):
             f"K must have shape ({m}, {m}) or ({n_samples}, {m}, {m}); got {K_shape}."
         )
     if not (k_finite and c_finite):
-        raise ValueError(
+        raise NonFiniteGramError(
             "The greedy search got non-finite inputs: the Gram K of the label gradients "
             f"({'finite' if k_finite else 'not finite'}) or the weights C from the decision "
             f"scores ({'finite' if c_finite else 'not finite'}). The model's weights or "

@@ -34,6 +34,7 @@ from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
+from .._greedy import NonFiniteGramError
 from ._adversarial import l2_pgd_perturb
 from ._modules import label_head
 from ._penalties import INPUT_GRADIENT_PENALTIES, LAST_LAYER_PENALTIES, arm_penalty
@@ -252,12 +253,10 @@ class ARMNet(NeuralNet):
                 create_graph=training,
                 batched_jacobian=self._batched_jacobian(),
             )
-        except ValueError as exc:
-            # The greedy selection of "sae" and "primal" rejects with a ValueError a Gram
-            # (of the input gradients, of the last layer's rows) that overflowed, which
-            # finite logits do not rule out.
-            if "finite" not in str(exc):
-                raise
+        except NonFiniteGramError as exc:
+            # The greedy selection of "sae" and "primal" rejects a Gram (of the input
+            # gradients, of the last layer's rows) that overflowed, which finite logits do
+            # not rule out.
             source = (
                 "input gradients" if self.penalty in INPUT_GRADIENT_PENALTIES
                 else "last layer's weights"
