@@ -86,7 +86,7 @@ def check_fit_scale(X, name):
     if data.size == 0:
         return
     peak = float(np.max(np.abs(data)))
-    longest = int(X.getnnz(axis=1).max()) if sp.issparse(X) else X.shape[1]
+    longest = int(np.diff(X.tocsr().indptr).max()) if sp.issparse(X) else X.shape[1]
     with np.errstate(over="ignore"):
         if np.isfinite(peak * peak * longest * X.shape[0]):
             return  # a bound on every row's squared norm: no copy of X needed
