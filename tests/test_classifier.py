@@ -252,16 +252,16 @@ def test_raising_sae_alpha_lowers_sae_and_alignment(name, data_home):
 
 
 def test_warm_start_starts_from_the_previous_solution(monkeypatch):
-    from skarm import _classifier
+    from skarm.linear import _fit
 
     starts = []
-    real_minimize = _classifier.minimize
+    real_minimize = _fit.minimize
 
     def recording(objective, W0, b0, **kwargs):
         starts.append(W0.copy())
         return real_minimize(objective, W0, b0, **kwargs)
 
-    monkeypatch.setattr(_classifier, "minimize", recording)
+    monkeypatch.setattr(_fit, "minimize", recording)
     X, Y = make_multilabel_classification(
         n_samples=150, n_features=10, n_classes=4, random_state=0
     )
@@ -304,10 +304,10 @@ def test_warm_start_is_refused_by_the_torch_backend():
 
 
 def test_convergence_warning_says_whether_the_budget_ran_out_or_the_solver_stalled():
-    from skarm._classifier import _convergence_reason
+    from skarm.linear._fit import convergence_reason
 
-    assert _convergence_reason(1000, 1000) == "it used all max_iter=1000 iterations"
-    stalled = _convergence_reason(74, 1000)
+    assert convergence_reason(1000, 1000) == "it used all max_iter=1000 iterations"
+    stalled = convergence_reason(74, 1000)
     assert "stopped after 74 of max_iter=1000" in stalled and "stall" in stalled
 
 

@@ -20,7 +20,13 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
 from sklearn.utils import Bunch
 
-from skarm.datasets import _mulan, load_digit_attributes, load_mulan, make_correlated_multilabel
+from skarm.datasets import (
+    _cache,
+    _openml,
+    load_digit_attributes,
+    load_mulan,
+    make_correlated_multilabel,
+)
 from skarm.datasets._arff import ArffAttribute, is_identifier, read_arff
 from skarm.datasets._digit_attributes import DIGIT_ATTRIBUTES
 from skarm.metrics import alignment_score
@@ -46,7 +52,7 @@ def offline(monkeypatch):
     def fail(*args, **kwargs):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(_mulan, "fetch_openml", fail)
+    monkeypatch.setattr(_openml, "fetch_openml", fail)
 
 
 # ---------------------------------------------------------------------------------------
@@ -375,6 +381,16 @@ def test_mixed_dense_and_sparse_rows(tmp_path):
     assert_array_equal(dense, [[1, 0], [0, 2.5], [0, 3]])
 
 
+
+def test_sparse_index_given_twice_is_refused(tmp_path):
+    # liac-arff keeps the last of the two values silently (see the _arff module docstring).
+    path = tmp_path / "d.arff"
+    path.write_text("@relation d\n@attribute a numeric\n@attribute b numeric\n@data\n"
+                    "{0 1}\n{1 2, 1 3}\n")
+    with pytest.raises(ValueError, match=re.escape(f"{path}, line 6: sparse index 1 appears "
+                                                   "twice")):
+        read_arff(path)
+
 CORRUPTIONS = {
     # The header ends on line 14 (@data); the five rows are lines 15-19.
     "truncated row": (lambda text: text[: text.rindex(",")], r"line 19: expected 9 .* got 8"),
@@ -511,7 +527,7 @@ def test_label_named_twice_in_the_xml_is_refused(tmp_path):
 
 def test_unknown_name_lists_known_ones(tmp_path, monkeypatch):
     write_set(tmp_path)
-    monkeypatch.setattr(_mulan, "fetch_openml", no_network)
+    monkeypatch.setattr(_openml, "fetch_openml", no_network)
     with pytest.raises(ValueError, match="Unknown MULAN data set 'nosuchset'") as info:
         load_mulan("nosuchset", data_home=tmp_path)
     for known in ("bibtex", "emotions", "scene", "yeast", "toy"):
@@ -539,7 +555,7 @@ def test_offline_without_local_copy_says_where_it_looked(
 
 
 def test_no_download_when_download_if_missing_is_false(tmp_path, monkeypatch):
-    monkeypatch.setattr(_mulan, "fetch_openml", no_network)
+    monkeypatch.setattr(_openml, "fetch_openml", no_network)
     with pytest.raises(
         FileNotFoundError, match=r"looked in: data_home=.*download_if_missing=False"
     ):
@@ -547,13 +563,13 @@ def test_no_download_when_download_if_missing_is_false(tmp_path, monkeypatch):
 
 
 def test_openml_has_no_split(tmp_path, monkeypatch):
-    monkeypatch.setattr(_mulan, "fetch_openml", no_network)
+    monkeypatch.setattr(_openml, "fetch_openml", no_network)
     with pytest.raises(FileNotFoundError, match="pass subset='all'"):
         load_mulan("emotions", subset="train", data_home=tmp_path)
 
 
 def test_set_without_openml_copy(tmp_path, monkeypatch):
-    monkeypatch.setattr(_mulan, "fetch_openml", no_network)
+    monkeypatch.setattr(_openml, "fetch_openml", no_network)
     with pytest.raises(FileNotFoundError, match="no OpenML copy.*SKARM_DATA"):
         load_mulan("bibtex", subset="all", data_home=tmp_path)
 
@@ -585,7 +601,7 @@ def test_openml_answer_is_converted(tmp_path, monkeypatch, sparse):
         calls.append(kwargs)
         return fake_openml(kwargs["data_id"], sparse=sparse)
 
-    monkeypatch.setattr(_mulan, "fetch_openml", fetch)
+    monkeypatch.setattr(_openml, "fetch_openml", fetch)
     bunch = load_mulan("emotions", subset="all", data_home=tmp_path)
     assert calls[0]["data_id"] == 40589 and calls[0]["as_frame"] is False
     assert_array_equal(bunch.target, [[1, 0], [0, 0], [1, 1], [0, 1]])
@@ -603,7 +619,7 @@ def test_openml_answer_is_converted(tmp_path, monkeypatch, sparse):
 
 
 def test_openml_answer_with_another_name_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(_mulan, "fetch_openml", lambda **kw: fake_openml(kw["data_id"], name="x"))
+    monkeypatch.setattr(_openml, "fetch_openml", lambda **kw: fake_openml(kw["data_id"], name="x"))
     with pytest.raises(ValueError, match="OpenML data set 40590 is named 'x', not 'enron'"):
         load_mulan("enron", subset="all", data_home=tmp_path)
 
@@ -618,14 +634,14 @@ def test_openml_answer_with_another_name_is_refused(tmp_path, monkeypatch):
     ],
 )
 def test_openml_targets_to_indicator(target, expected):
-    Y = _mulan._as_indicator(target, ["a", "b"], "test")
+    Y = _openml._as_indicator(target, ["a", "b"], "test")
     assert Y.dtype == np.int64
     assert_array_equal(Y, expected)
 
 
 def test_openml_target_with_other_values_is_refused():
     with pytest.raises(ValueError, match="target 'b' has value 'maybe'"):
-        _mulan._as_indicator(np.array([["TRUE", "maybe"]], dtype=object), ["a", "b"], "test")
+        _openml._as_indicator(np.array([["TRUE", "maybe"]], dtype=object), ["a", "b"], "test")
 
 
 # ---------------------------------------------------------------------------------------
@@ -670,7 +686,7 @@ def test_damaged_cache_entry_is_replaced(tmp_path, fresh_cache, damage):
         bunch = load_mulan("toy", data_home=tmp_path)
     assert_array_equal(bunch.target, EXPECTED_Y[:3])
     assert_array_equal(bunch.data, EXPECTED_X[:3])
-    assert_array_equal(_mulan._load(entry)["Y"], EXPECTED_Y[:3])  # rewritten, readable
+    assert_array_equal(_cache._load(entry)["Y"], EXPECTED_Y[:3])  # rewritten, readable
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert_array_equal(load_mulan("toy", data_home=tmp_path).target, EXPECTED_Y[:3])
@@ -714,11 +730,11 @@ def test_edit_keeping_size_and_mtime_is_parsed_again(tmp_path, fresh_cache):
 def test_cache_key_is_the_content_not_the_path(tmp_path, fresh_cache):
     write_set(tmp_path / "a", subsets=("all",))
     write_set(tmp_path / "b", subsets=("all",))
-    keys = {_mulan._file_key(tmp_path / d / "toy" / "toy.arff") for d in "ab"}
+    keys = {_cache.file_key(tmp_path / d / "toy" / "toy.arff") for d in "ab"}
     assert len(keys) == 1
     path = tmp_path / "b" / "toy" / "toy.arff"
     path.write_text(path.read_text().replace("1.5", "2.5"))
-    assert _mulan._file_key(path) not in keys
+    assert _cache.file_key(path) not in keys
 
 
 def test_return_x_y_and_sparse_interface(tmp_path):

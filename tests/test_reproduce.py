@@ -732,12 +732,12 @@ def test_unwritable_output_folder(tmp_path, capsys):
 
 
 def test_missing_data_without_network(tmp_path, capsys, monkeypatch):
-    from skarm.datasets import _mulan
+    from skarm.datasets import _openml
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(_mulan, "fetch_openml", offline)
+    monkeypatch.setattr(_openml, "fetch_openml", offline)
     monkeypatch.delenv("SKARM_DATA", raising=False)
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_data"))
     status = _cli.main(["reproduce", "--dataset", "emotions", "--data-home",

@@ -1,40 +1,30 @@
-"""MULAN multi-label benchmarks: local ARFF copies, OpenML as a fallback, a parse cache."""
+"""MULAN multi-label benchmarks: local ARFF copies, OpenML as a fallback, a parse cache.
+
+This module finds the files and describes the result; the ARFF reader is
+:mod:`skarm.datasets._arff`, the parse cache :mod:`skarm.datasets._cache` and the OpenML
+fallback :mod:`skarm.datasets._openml`.
+"""
 
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import hashlib
 import os
 import re
-import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
-from sklearn.datasets import fetch_openml, get_data_home
 from sklearn.utils import Bunch
 
-from ..utils._io import atomic_write
 from ..utils._sklearn_compat import StrOptions, validate_params
-from ._arff import (
-    _FALSE_VALUES,
-    _TRUE_VALUES,
-    NOMINAL,
-    NUMERIC,
-    ArffAttribute,
-    ArffTable,
-    encode_attributes,
-    read_arff,
-)
+from ._arff import encode_attributes, read_arff
+from ._cache import cached, file_key
+from ._openml import fetch_mulan_openml
 
 __all__ = ["load_mulan"]
 
-# Bump when the parser or the encoding changes, so that older cache entries are ignored.
-# 2: entries keyed by the content of the source files (1: by their size and mtime).
-_CACHE_VERSION = 2
-_CACHE_FOLDER = "skarm_mulan"
 
 
 class _UnknownDatasetError(ValueError):
@@ -46,7 +36,7 @@ class _UnknownDatasetError(ValueError):
 
 # OpenML multi-target copies (labels as TRUE/FALSE nominal targets). 40589 (emotions),
 # 40594 (reuters) and 40597 (yeast) are confirmed; the others are inferred from the
-# alphabetical upload series 40588-40597, hence the name check in _fetch_openml.
+# alphabetical upload series 40588-40597, hence the name check in fetch_mulan_openml.
 _OPENML_IDS = {
     "birds": 40588,
     "emotions": 40589,
@@ -220,118 +210,6 @@ def _read_label_names(xml_path):
     return names
 
 
-def _cache_folder():
-    try:
-        folder = Path(get_data_home()) / _CACHE_FOLDER
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        warnings.warn(
-            f"Cannot create the skarm MULAN cache folder ({exc}); not caching.", stacklevel=2
-        )
-        return None
-    return folder
-
-
-def _file_key(*paths):
-    """Cache key of source files: the SHA-256 of the bytes of each.
-
-    By content, not by size and modification time: an edit that keeps both (a copy with
-    ``cp -p``, a restored mtime, a coarse file system clock) must not return stale arrays.
-    Hashing costs about a millisecond per MB, far less than parsing.
-    """
-    key = hashlib.sha256(f"{_CACHE_VERSION}".encode())
-    for path in paths:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        key.update(digest.digest())
-    return key.hexdigest()[:20]
-
-
-def _save(path, part):
-    X = part["X"]
-    arrays = {
-        "Y": part["Y"].astype(np.uint8),
-        "feature_names": np.array(part["feature_names"], dtype=str),
-        "target_names": np.array(part["target_names"], dtype=str),
-        "dropped": np.array(part["dropped"], dtype=str),
-        "relation": np.array(part["relation"], dtype=str),
-    }
-    if sp.issparse(X):
-        X = sp.csr_matrix(X)
-        arrays.update(
-            X_data=X.data, X_indices=X.indices, X_indptr=X.indptr, X_shape=np.array(X.shape)
-        )
-    else:
-        arrays["X"] = X
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename, so that a reader never sees half a file.
-    atomic_write(path, lambda f: np.savez(f, **arrays), binary=True)
-
-
-def _load(path):
-    # The file is opened here, not by np.load, which leaves it open when the zip is damaged.
-    with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as f:
-        if "X" in f:
-            X = f["X"]
-        else:
-            X = sp.csr_matrix(
-                (f["X_data"], f["X_indices"], f["X_indptr"]), shape=tuple(f["X_shape"])
-            )
-        part = {
-            "X": X,
-            "Y": f["Y"].astype(np.int64),
-            "feature_names": f["feature_names"].tolist(),
-            "target_names": f["target_names"].tolist(),
-            "dropped": f["dropped"].tolist(),
-            "relation": str(f["relation"]),
-        }
-    n, q = part["Y"].shape
-    if X.ndim != 2 or X.shape != (n, len(part["feature_names"])) or q != len(
-        part["target_names"]
-    ):
-        raise ValueError("the arrays of the entry do not fit together")
-    return part
-
-
-def _cached(cache_name, key, parse, cache):
-    """``parse()``, or its result stored under the cache folder for ``key``."""
-    folder = _cache_folder() if cache else None
-    if folder is None:
-        return parse()
-    # The name comes from the caller: keep it to one plain file name inside the folder.
-    cache_name = re.sub(r"[^\w.+-]", "_", cache_name)
-    path = folder / f"{cache_name}-{key}.npz"
-    if path.exists():
-        try:
-            return _load(path)
-        except Exception as exc:
-            # Empty, truncated or corrupt (np.load raises EOFError, BadZipFile, ValueError,
-            # KeyError, zlib.error, ... depending on where the damage is): the cache is
-            # only a copy, so the source is parsed again and the entry overwritten.
-            warnings.warn(
-                f"Cannot read the skarm MULAN cache file {path} ({type(exc).__name__}: "
-                f"{exc}); parsing the source file again and rewriting the entry.",
-                stacklevel=2,
-            )
-    part = parse()
-    try:
-        _save(path, part)
-        # Entries of an older version of the same file are dead weight.
-        for stale in folder.glob("*.npz"):
-            suffix = stale.name[len(cache_name) + 1 :]
-            if (
-                stale != path
-                and stale.name.startswith(f"{cache_name}-")
-                and re.fullmatch(r"[0-9a-f]{20}\.npz", suffix)
-            ):
-                stale.unlink(missing_ok=True)
-    except OSError as exc:
-        warnings.warn(f"Cannot write the skarm MULAN cache file {path} ({exc}).", stacklevel=2)
-    return part
-
-
 def _parse_local(arff_path, label_names):
     table = read_arff(arff_path)
     X, Y, feature_names, dropped = encode_attributes(table, label_names)
@@ -349,8 +227,8 @@ def _load_local_file(name, arff_path, xml_path, cache):
     def parse():
         return _parse_local(arff_path, _read_label_names(xml_path))
 
-    key = _file_key(arff_path, xml_path)
-    return _cached(f"{name.lower()}-{arff_path.name}", key, parse, cache)
+    key = file_key(arff_path, xml_path)
+    return cached(f"{name.lower()}-{arff_path.name}", key, parse, cache)
 
 
 def _concatenate(parts, sources):
@@ -388,89 +266,6 @@ def _load_local(name, subset, located, cache):
     parts = [_load_local_file(name, path, located["xml"], cache) for path in sources]
     part = _concatenate(parts, sources) if len(parts) > 1 else parts[0]
     return part, [str(p) for p in sources]
-
-
-def _as_indicator(target, target_names, source):
-    """{0, 1} int64 matrix of an OpenML multi-target answer (TRUE/FALSE, 1/0, booleans)."""
-    Y = np.asarray(target)
-    if Y.ndim == 1:
-        Y = Y.reshape(-1, 1)
-    if Y.dtype.kind == "b":
-        return Y.astype(np.int64)
-    if Y.dtype.kind in "iuf":
-        if not np.isin(Y, (0, 1)).all():
-            raise ValueError(f"{source}: numeric targets must be 0 or 1.")
-        return Y.astype(np.int64)
-    text = np.char.lower(np.char.strip(Y.astype(str)))
-    true = np.isin(text, [*_TRUE_VALUES, "1.0"])
-    false = np.isin(text, [*_FALSE_VALUES, "0.0"])
-    if not (true | false).all():
-        i, j = np.argwhere(~(true | false))[0]
-        raise ValueError(
-            f"{source}: target {target_names[j]!r} has value {Y[i, j]!r}; expected "
-            "TRUE/FALSE or 1/0."
-        )
-    return true.astype(np.int64)
-
-
-def _from_openml_bunch(bunch, source):
-    """Features and labels of a ``fetch_openml(as_frame=False)`` answer, encoded as ours."""
-    X = bunch.data
-    if hasattr(X, "to_numpy"):  # a DataFrame, should a caller pass one
-        X = X.to_numpy(dtype=np.float64)
-    categories = getattr(bunch, "categories", None) or {}
-    feature_names = list(bunch.feature_names)
-    attributes = [
-        ArffAttribute(n, NOMINAL, tuple(categories[n]))
-        if n in categories
-        else ArffAttribute(n, NUMERIC)
-        for n in feature_names
-    ]
-    n = X.shape[0]
-    if sp.issparse(X):
-        coo = sp.coo_matrix(X)
-        raw = (coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(np.float64))
-        table = ArffTable(source, "", attributes, raw, n, np.arange(1, n + 1), sparse=True)
-    else:
-        raw = np.asarray(X, dtype=np.float64)
-        table = ArffTable(source, "", attributes, raw, n, np.arange(1, n + 1), sparse=False)
-    X, _, feature_names, dropped = encode_attributes(table, [])
-    target_names = list(bunch.target_names)
-    Y = _as_indicator(bunch.target, target_names, source)
-    if Y.shape != (n, len(target_names)):
-        raise ValueError(f"{source}: target of shape {Y.shape} for {len(target_names)} labels.")
-    details = getattr(bunch, "details", None) or {}
-    return {
-        "X": X,
-        "Y": Y,
-        "feature_names": feature_names,
-        "target_names": target_names,
-        "dropped": dropped,
-        "relation": str(details.get("name", "")),
-    }
-
-
-def _normalise(name):
-    return re.sub(r"[^0-9a-z]", "", name.lower())
-
-
-def _fetch_openml(name, data_id, cache):
-    source = f"OpenML data_id={data_id}"
-
-    def parse():
-        # as_frame=False and the liac-arff parser: no pandas needed, sparse sets work.
-        bunch = fetch_openml(data_id=data_id, as_frame=False, parser="liac-arff")
-        details = getattr(bunch, "details", None) or {}
-        if "name" in details and _normalise(details["name"]) != _normalise(name):
-            raise ValueError(
-                f"OpenML data set {data_id} is named {details['name']!r}, not {name!r}: "
-                "skarm's id for it is wrong. Use a local MULAN copy (data_home or "
-                f"${_ENV_VAR})."
-            )
-        return _from_openml_bunch(bunch, source)
-
-    key = hashlib.sha256(f"{_CACHE_VERSION}|openml|{data_id}".encode()).hexdigest()[:20]
-    return _cached(f"{name.lower()}-openml-{data_id}", key, parse, cache), [source]
 
 
 def _known_names(root):
@@ -693,7 +488,7 @@ def load_mulan(
                 f"train/test split: pass subset='all' to download it, not {subset!r}.",
             )
         try:
-            part, sources = _fetch_openml(name, data_id, cache)
+            part, sources = fetch_mulan_openml(name, data_id, cache, _ENV_VAR)
         except OSError as exc:  # URLError, HTTPError, timeouts: offline
             raise _not_found(
                 name, where, f"Downloading it from OpenML (data_id={data_id}) failed: {exc}."
