@@ -20,6 +20,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax from the build's own _static folder instead of a CDN, so that the formulas
+    # render in a copy of the docs opened offline (it sets mathjax_path).
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -97,5 +100,9 @@ html_theme_options = {
     "show_toc_level": 2,
     "header_links_before_dropdown": 6,
 }
-html_static_path = []
+# Pages without sub-pages: no left sidebar (the theme would show an empty "Section
+# Navigation" there).
+html_sidebars = {"install": [], "quick_start": [], "changelog": []}
+html_static_path = ["_static"]
+html_css_files = ["skarm.css"]
 html_show_sourcelink = False
