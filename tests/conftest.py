@@ -19,7 +19,11 @@ def data_home():
     """MULAN data folder ($SKARM_DATA or ../shared/datasets); skips the test if absent."""
     path = mulan_data_home()
     if path is None:
-        pytest.skip("MULAN data folder not found: set SKARM_DATA to ../shared/datasets")
+        pytest.skip(
+            "MULAN data folder not found: set SKARM_DATA to a folder holding NAME/NAME-train"
+            ".arff, NAME-test.arff and NAME.xml per data set (the README says where to get "
+            "them); CI sets it to ../shared/datasets"
+        )
     return path
 
 

@@ -855,3 +855,19 @@ def test_demo_says_how_to_read_its_numbers(capsys):
 def test_unknown_backend_is_a_reproduce_error(tmp_path):
     with pytest.raises(ReproduceError, match="unknown joblib backend 'nonsense'; choose from"):
         reproduce(out=tmp_path, quick=True, progress=False, log=quiet, backend="nonsense")
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_first_run_says_it_compiles_the_kernels(tmp_path, monkeypatch, cached):
+    monkeypatch.setattr(run_module, "_kernels_cached", lambda: cached)
+    messages = []
+    reproduce(tables="2", out=tmp_path, quick=True, progress=False, log=messages.append)
+    said = any("compiling skarm's numba kernels" in m for m in messages)
+    assert said != cached
+
+
+def test_kernel_cache_check_reads_numba_index():
+    from skarm._greedy import greedy_subset_norm
+
+    greedy_subset_norm(np.eye(2), np.ones((1, 2)))  # compiled or loaded, then cached
+    assert run_module._kernels_cached()

@@ -78,6 +78,17 @@ def _writable(folder, what, option):
     return folder
 
 
+def _kernels_cached():
+    """Whether numba has cached skarm's kernels on this machine (the greedy's index file
+    exists). A first run compiles them, which takes seconds before the first cell ends."""
+    try:
+        from .._greedy import _greedy_kernels
+
+        return os.path.exists(_greedy_kernels[0]._cache._cache_file._index_path)
+    except Exception:  # numba's internals moved: say nothing rather than fail the run
+        return True
+
+
 def _parse_tables(tables):
     if isinstance(tables, str):
         tables = [tables]
@@ -280,6 +291,9 @@ def reproduce(
     log(f"skarm reproduce: {len(names)} data set(s), tables {', '.join(tables)}: "
         f"{n_cached + len(pending)} cells, {n_cached} from cache, {len(pending)} to fit "
         f"(n_jobs={n_jobs}).")
+    if pending and not _kernels_cached():
+        log("skarm reproduce: first run on this machine: compiling skarm's numba kernels "
+            "(about 10 s on 2 cores; cached for later runs), so the first cells take longer.")
     # Big data sets first: their cells are the slowest, so they should not end the run alone.
     # Sized as rows x features whatever the storage (.size of a sparse matrix counts its
     # non-zeros only): the weights, the penalties and the attacks grow with the features.
