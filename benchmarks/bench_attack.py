@@ -109,7 +109,7 @@ def run_problem(name, data, fractions, repeats, oracle_max_labels):
             (gase.n_flipped.sum() >= pgd.n_flipped.sum()) and t_gase <= t_pgd
         )
         if m <= oracle_max_labels:
-            # GASE with one start only (restart=False), the plain greedy of ALGORITHMS.md 7.4.
+            # GASE with one start only (restart=False), the plain greedy (doc: alg-gase).
             t_one, one = best_time(
                 lambda eps=eps: GASEAttack(model, eps=eps, restart=False).attack(X_test, Y_test),
                 repeats,

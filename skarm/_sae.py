@@ -4,7 +4,7 @@ The SAE of an instance is ``max_S ||sum_{j in S} a_j||`` with ``a_j = c_j grad_x
 only the weights ``c_j`` differ between the metric and the training penalty:
 
 * metric (Eq. 12): ``c_j = -1 / h_j(x)``; with ``reference="label"`` (y given) only labels
-  with ``y_j h_j(x) > 0`` count (ALGORITHMS.md 2.1);
+  with ``y_j h_j(x) > 0`` count (doc: alg-sae);
 * ARM-SAE penalty (Eq. 13-14): ``c_j = -y_j / max(exp(y_j h_j(x)), alpha)`` (or the
   authors' code's soft cap, :func:`arm_sae_label_weights`).
 

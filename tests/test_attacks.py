@@ -124,7 +124,7 @@ def test_qp_single_label_equals_closed_form(global_random_seed):
         v = rng.standard_normal(rng.randint(1, 10)) * rng.uniform(0.01, 100)
         mu = rng.uniform(1e-3, 10)
         lam, cost = min_norm_perturbation(np.array([[v @ v]]), np.array([mu]))
-        # r = -(mu / ||v||^2) v, cost = mu / ||v|| (ALGORITHMS.md 7.3).
+        # r = -(mu / ||v||^2) v, cost = mu / ||v|| (doc: alg-inner-qp).
         assert_allclose(lam[0], mu / (v @ v), rtol=1e-12)
         assert_allclose(cost, mu / np.linalg.norm(v), rtol=1e-12)
 

@@ -113,12 +113,12 @@ def test_greedy_is_a_lower_bound_close_to_exact():
         assert greedy[0] <= exact[0] * (1 + 1e-10)
         ratios.append(greedy[0] / exact[0])
     assert np.mean(ratios) >= 0.95
-    # The greedy is a heuristic: the objective is not submodular (ALGORITHMS.md 2.2).
+    # The greedy is a heuristic: the objective is not submodular (doc: alg-greedy).
     assert min(ratios) < 1.0
 
 
 def test_greedy_is_not_exact_on_the_non_submodular_example():
-    """ALGORITHMS.md 2.2: a1=(1,0), a2=(-1,0), a3=(1,0) breaks diminishing returns."""
+    """a1=(1,0), a2=(-1,0), a3=(1,0) breaks diminishing returns (doc: alg-greedy)."""
     V = np.array([[1.0, 0.0], [-1.0, 0.0], [1.0, 0.0]])
     greedy, _ = greedy_subset_norm(V @ V.T, np.ones((1, 3)))
     exact, _ = exact_subset_norm(V @ V.T, np.ones((1, 3)))

@@ -209,7 +209,7 @@ def label_thresholds(scores, signs, kappa):
     :func:`overshoot_margins`), so that its sign really changes in floating point. A label
     already wrong must stay at least as wrong as it is (or ``kappa_j`` past
     the boundary, whichever is weaker): ``r = 0`` satisfies that, so labels already flipped
-    cost nothing, as ALGORITHMS.md 7.4 step 1 requires.
+    cost nothing, as step 1 of the GASE greedy requires (doc: alg-gase).
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""GASE, Greedy Attack Space Expansion (ALGORITHMS.md section 7), for linear and deep models.
+"""GASE, Greedy Attack Space Expansion (doc: alg-gase), for linear and deep models.
 
 The attacked label set T grows greedily. Each round scores every label not yet in T with a
 marginal-cost estimator, takes the cheapest, computes the minimum-norm perturbation that
@@ -19,7 +19,7 @@ Two implementations of the same algorithm:
   iterating the linearised QP (a multi-label DeepFool that respects inequalities), batched
   over instances. On a linear model the linearisation is exact and both paths agree.
 
-Two documented additions to ALGORITHMS.md 7.4 (a reconstruction, [R]), both in both paths:
+Two additions to the reconstructed greedy (doc: alg-gase), both in both paths:
 
 * a second start: the greedy also runs from the single label whose own attack flips the
   most labels, and the better result is kept (``restart=True``);
@@ -134,7 +134,7 @@ def _expand_generic(
     decision, X, S, tau, eps, exact, n_retry, max_iter, inT, R, H, nu_prev, start_rows,
     J=None,
 ):
-    """The greedy rounds of ALGORITHMS.md 7.4 on the instances ``rows``, batched.
+    """The greedy rounds of GASE (doc: alg-gase) on the instances ``rows``, batched.
 
     ``inT``, ``R``, ``H`` and ``nu_prev`` (the attacked sets, perturbations, scores at
     ``X + R`` and last multipliers) are updated in place. ``J``, the Jacobians at ``X + R``
@@ -355,14 +355,14 @@ class GASEAttack(BaseAttack):
 
     Notes
     -----
-    The greedy expansion and the inner QP follow ALGORITHMS.md section 7; only the abstract
-    of the GASE paper [1]_ was available, so the marginal-cost estimator, the stopping rule
-    and the inner attack are a reconstruction. On a linear model, the inner problem is
-    solved exactly on the label Gram ``W W^T`` (no work in the input dimension until the
-    final perturbation), and the exact marginal costs are evaluated lazily, which is exact
-    because costs only grow with T. The result is the best of the greedy, of its second
-    start (``restart``) and of the best single-label attack. A score of exactly 0 predicts
-    the negative class.
+    The greedy expansion and the inner QP are described in :ref:`alg-gase` and
+    :ref:`alg-inner-qp`; only the abstract of the GASE paper [1]_ was available, so the
+    marginal-cost estimator, the stopping rule and the inner attack are a reconstruction.
+    On a linear model, the inner problem is solved exactly on the label Gram ``W W^T`` (no
+    work in the input dimension until the final perturbation), and the exact marginal
+    costs are evaluated lazily, which is exact because costs only grow with T. The result
+    is the best of the greedy, of its second start (``restart``) and of the best
+    single-label attack. A score of exactly 0 predicts the negative class.
 
     X may be sparse, but the perturbed output is dense.
 

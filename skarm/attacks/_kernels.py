@@ -9,7 +9,7 @@ set T, the perturbation is
 
     minimize (1/2) ||r||^2  subject to  s_j w_j^T r <= -mu_j  for j in T,       (P)
 
-with ``mu_j = s_j h_j(x) + kappa_j`` (ALGORITHMS.md section 7.3). Its solution is
+with ``mu_j = s_j h_j(x) + kappa_j`` (doc: alg-inner-qp). Its solution is
 ``r = -sum_{j in T} lambda_j s_j w_j`` with ``lambda >= 0`` the solution of the dual
 ``min 1/2 l^T Q l - mu^T l`` on the label Gram ``Q = (D_s K D_s)_TT``, so only the ``|T| x |T|``
 Gram is needed, never ``d``-sized vectors.
@@ -35,10 +35,11 @@ and can start from a known feasible point: GASE starts the problem for ``T + {j}
 solution for T, so that typically one or two Cholesky solves are needed instead of ``|T|``.
 It allocates nothing; the callers own the workspace.
 
-**GASE on a linear model** (:func:`gase_linear_kernel`) runs the greedy of ALGORITHMS.md 7.4
+**GASE on a linear model** (:func:`gase_linear_kernel`) runs the greedy (doc: alg-gase)
 per instance on the shared normalised Gram; the generic path of :mod:`._gase` uses
 :func:`candidate_costs_kernel` and :func:`set_costs_kernel` on per-instance Jacobian Grams.
-**The oracle** (:func:`exact_kernel`) enumerates label sets apriori style (7.5).
+**The oracle** (:func:`exact_kernel`) enumerates label sets apriori style
+(doc: alg-exact-attack).
 
 The helpers of the GASE greedy are inlined into :func:`gase_linear_kernel` (``inline=
 "always"``): every call of a compiled function increments and decrements the reference
@@ -507,7 +508,7 @@ def _reachable(inT, alive):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _expand(Kt, valid, s, mt, inT, nu, cost_T, exact, n_retry, floor, work):  # pragma: no cover
-    """The greedy rounds of ALGORITHMS.md 7.4, from the set ``inT`` whose solution is ``nu``.
+    """The greedy rounds of GASE (doc: alg-gase), from the set ``inT`` whose solution is ``nu``.
 
     Updates ``inT`` and ``nu`` in place. Gives up, leaving an unfinished set, as soon as it
     can no longer end with more than ``floor`` labels (-1: never gives up).

@@ -1,10 +1,11 @@
 """The exact attackability C*(x) of a linear model, by enumerating label sets (few labels).
 
 ``C*(x)`` is the largest label set T that some perturbation of norm at most eps flips
-(ALGORITHMS.md 7.1). The cost of a set only grows with the set, so the sets within budget
-form a down-closed family that can be enumerated level by level, apriori style (7.5): a set
-of size k + 1 is solved only when all of its k-subsets fit the budget. Each set costs one
-exact QP on the label Gram. Meant for tests and benchmarks with up to 16 labels.
+(doc: alg-attackability). The cost of a set only grows with the set, so the sets within
+budget form a down-closed family that can be enumerated level by level, apriori style
+(doc: alg-exact-attack): a set of size k + 1 is solved only when all of its k-subsets fit
+the budget. Each set costs one exact QP on the label Gram. Meant for tests and benchmarks
+with up to 16 labels.
 """
 
 # Authors: The skarm developers

@@ -1,4 +1,4 @@
-"""Untargeted L2 projected gradient descent on the capped margin loss (ALGORITHMS.md 8.3)."""
+"""Untargeted L2 projected gradient descent on the capped margin loss (doc: alg-pgd)."""
 
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause

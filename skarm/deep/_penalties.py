@@ -1,4 +1,4 @@
-"""The ARM penalties on a torch network, for one batch (ALGORITHMS.md sections 3-6).
+"""The ARM penalties on a torch network, for one batch (doc: alg-deep).
 
 For logits ``h(x) = W Rep(x) + b`` of a batch of B instances with labels ``y`` in
 {-1, +1}^(B x m), ``alpha * R`` is (the paper's lambda is ``alpha``, its alpha is
@@ -20,7 +20,7 @@ linear layer the two backends give the same values and gradients.
 of "sae" and "primal" is chosen without gradient by the one greedy search,
 :func:`skarm._greedy.greedy_subset_norm`, on the (B, m, m) Gram moved to the CPU (on CUDA its
 torch twin :func:`skarm.deep._greedy.greedy_subset_norm_torch`, on the device), then used as
-a constant mask (the Danskin-style subgradient of section 3.3).
+a constant mask (the Danskin-style subgradient, doc: alg-arm-sae).
 """
 
 # Authors: The skarm developers

@@ -4,8 +4,8 @@ For ``h(x) = W x + b`` (W of shape (m, d)) and labels ``y`` in {-1, +1}^(n x m):
 
     L(W, b) = (1/n) sum_i loss(h(x_i), y_i) + ||W||_F^2 / (2 C n) + alpha * R(W, b)
 
-with R one of (ALGORITHMS.md sections 3-6; the paper's lambda is ``alpha``, its alpha is
-``margin_floor``):
+with R one of (doc: alg-arm-sae, alg-arm-primal, alg-arm-single, alg-baselines; the paper's
+lambda is ``alpha``, its alpha is ``margin_floor``):
 
 * ``"l2"``      ``||W||_F^2``
 * ``"nuclear"`` ``||W||_*`` (handled by its proximal operator, not here)

@@ -1,6 +1,6 @@
 """Full-batch solvers for the linear ARM objective.
 
-Why full batch (ALGORITHMS.md 3.4 offers minibatch Adam as the authors' default): the linear
+Why full batch, where the authors train by minibatch Adam (doc: alg-solvers): the linear
 objective costs two passes over X per evaluation plus an O(n m^2) greedy on the label Gram,
 so a full gradient is cheap, and quasi-Newton steps need a few hundred evaluations where
 Adam needs hundreds of epochs. Measured on standardised yeast (1500 x 103, m = 14, one core

@@ -195,8 +195,8 @@ def make_adversarial_scorer(metric="f1_micro", *, eps, attack="gase", attack_par
     The scorer ``scorer(estimator, X, y)`` perturbs X against the true labels y with
     :class:`~skarm.attacks.GASEAttack` (or :class:`~skarm.attacks.PGDAttack`) within the L2
     budget ``eps``, then returns ``metric`` of the same estimator on the perturbed data:
-    the "F1 under attack" of the paper's Table 3 (ALGORITHMS.md 8.2). Because it attacks
-    whichever estimator it is given, it fits in ``scoring=`` of
+    the "F1 under attack" of the paper's Table 3 (:ref:`alg-f1-under-attack`). Because it
+    attacks whichever estimator it is given, it fits in ``scoring=`` of
     :class:`~sklearn.model_selection.GridSearchCV` and
     :func:`~sklearn.model_selection.cross_validate`, where each candidate is attacked with
     its own weights.
