@@ -4,7 +4,7 @@ Soft Attackability Estimator (SAE), attackability-regularised training (ARM-SAE,
 ARM-Primal) and the GASE attack, after Yang, Han and Zhang, ECML-PKDD 2021.
 """
 
-from . import attacks, datasets, deep, metrics
+from . import attacks, datasets, deep, display, metrics
 from ._classifier import ARMClassifier, ARMPrimalClassifier, ARMSAEClassifier
 from ._feature_space import feature_space
 from ._version import __version__
@@ -20,6 +20,7 @@ __all__ = [
     "attacks",
     "datasets",
     "deep",
+    "display",
     "feature_space",
     "metrics",
 ]

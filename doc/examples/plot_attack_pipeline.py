@@ -33,6 +33,7 @@ from sklearn.svm import LinearSVC
 
 from skarm import ARMSAEClassifier, GASEAttack, PGDAttack
 from skarm.datasets import load_digit_attributes
+from skarm.display import AttackabilityCurveDisplay
 from skarm.metrics import attackability_score, make_adversarial_scorer
 
 digits = load_digit_attributes()
@@ -129,20 +130,23 @@ for name, (f1_adv, gase_flips, pgd_flips) in curves.items():
 # right, the number of labels flipped per instance: GASE, which searches label sets
 # greedily and solves for the smallest perturbation that flips each set, flips more labels
 # than PGD at every budget, so it is the stricter test of robustness.
-colors = {"OvR LinearSVC": "tab:blue", "ARM-SAE (alpha=1)": "tab:red"}
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-for name, (f1_adv, gase_flips, pgd_flips) in curves.items():
-    axes[0].plot(np.r_[0.0, fractions], f1_adv, marker="o", color=colors[name], label=name)
-    axes[1].plot(fractions, gase_flips, marker="o", color=colors[name], label=f"{name}, GASE")
-    axes[1].plot(fractions, pgd_flips, marker="s", linestyle="--", color=colors[name],
-                 label=f"{name}, PGD")
-axes[0].set_xlabel("eps / median L2 norm of the standardised inputs")
-axes[0].set_ylabel("micro-F1 under GASE attack")
-axes[0].set_title("F1 under attack")
-axes[0].legend()
-axes[1].set_xlabel("eps / median L2 norm of the standardised inputs")
-axes[1].set_ylabel("mean labels flipped per instance")
-axes[1].set_title("GASE vs PGD (8 labels)")
-axes[1].legend(fontsize=8)
-fig.tight_layout()
+# :class:`~skarm.display.AttackabilityCurveDisplay` draws such curves; ``from_results``
+# takes the values computed above (``from_estimator`` would run the attacks itself), and
+# ``eps_scale`` says the budgets are fractions of the median norm.
+fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+AttackabilityCurveDisplay.from_results(
+    np.r_[0.0, fractions], {name: f1_adv for name, (f1_adv, _, _) in curves.items()},
+    metric="f1_micro", eps_scale=median_norm, ax=axes[0],
+    xlabel="eps / median L2 norm of the standardised inputs",
+)
+axes[0].set_title("F1 under attack (eps = 0: clean F1)")
+for k, (name, (_, gase_flips, pgd_flips)) in enumerate(curves.items()):
+    for attack, flips, style in [("gase", gase_flips, "-"), ("pgd", pgd_flips, "--")]:
+        AttackabilityCurveDisplay.from_results(
+            fractions, flips, names=f"{name}, {attack.upper()}", attack=attack,
+            ax=axes[1], xlabel="eps / median L2 norm of the standardised inputs",
+            ylabel="mean labels flipped per instance (C_a for GASE)",
+            line_kwargs={"color": f"C{k}", "linestyle": style},
+        )
+axes[1].set_title(f"GASE vs PGD ({Y_train.shape[1]} labels)")
 plt.show()

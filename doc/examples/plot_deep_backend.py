@@ -33,6 +33,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skarm import ARMClassifier, ARMSAEClassifier, GASEAttack
 from skarm.datasets import load_digit_attributes
+from skarm.display import AttackabilityCurveDisplay, SAEDisplay
 from skarm.metrics import alignment_score, soft_attackability
 
 digits = load_digit_attributes()
@@ -124,27 +125,19 @@ for name in models:
 # (the leftmost point is the clean micro-F1 on the same 300 instances). With the same
 # architecture, epochs and seed, the SAE penalty lowers the soft attackability and keeps
 # more micro-F1 under attack, at no cost in clean micro-F1 here.
-colors = {"no penalty": "tab:blue", "ARM-SAE (alpha=1)": "tab:red"}
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-all_sae = np.concatenate(list(sae.values()))
-bins = np.logspace(np.log10(all_sae.min()), np.log10(all_sae.max()), 40)
-for name, values in sae.items():
-    axes[0].hist(values, bins=bins, alpha=0.5, color=colors[name], label=name)
-    axes[0].axvline(np.median(values), color=colors[name], linestyle="--")
-axes[0].set_xscale("log")
-axes[0].set_xlabel("soft attackability (SAE, log scale; dashed: median)")
-axes[0].set_ylabel("test instances")
-axes[0].set_title("SAE of the MLP")
-axes[0].legend()
-for name, model in models.items():
-    clean = f1_score(Y_attack, model.predict(X_attack), average="micro")
-    axes[1].plot([0.0, *fractions], [clean, *f1_adv[name]], marker="o", color=colors[name],
-                 label=name)
-axes[1].set_xlabel("eps / median L2 norm of the standardised inputs")
-axes[1].set_ylabel("micro-F1 under GASE attack")
-axes[1].set_title("F1 under attack")
-axes[1].legend()
-fig.tight_layout()
+# :class:`~skarm.display.SAEDisplay` overlays the two SAE distributions on shared bins,
+# with each model's mean and median marked; :class:`~skarm.display.AttackabilityCurveDisplay`
+# draws the curves from the values computed above.
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+SAEDisplay.from_values(sae, bins=40, ax=axes[0])
+axes[0].set_title("SAE of the MLP (test instances)")
+clean = [f1_score(Y_attack, model.predict(X_attack), average="micro") for model in models.values()]
+AttackabilityCurveDisplay.from_results(
+    [0.0, *fractions], {name: [c, *f1_adv[name]] for name, c in zip(models, clean, strict=True)},
+    metric="f1_micro", eps_scale=median_norm, ax=axes[1],
+    xlabel="eps / median L2 norm of the standardised inputs",
+)
+axes[1].set_title("F1 under attack (eps = 0: clean F1)")
 
 # %%
 # Going further: ``module`` accepts any torch module class or instance mapping a batch of

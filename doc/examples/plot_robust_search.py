@@ -31,6 +31,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skarm.datasets import load_digit_attributes
+from skarm.display import TradeoffDisplay
 from skarm.experiments import median_row_norm
 from skarm.metrics import make_adversarial_scorer
 from skarm.model_selection import robust_search
@@ -105,28 +106,25 @@ print(f"\nchosen: {describe(search.best_params_)}  (clean F1 {clean[search.best_
 #
 # Clean against adversarial F1
 # ----------------------------
-# Each point is a candidate, coloured by family. The shaded band holds the candidates
-# within the tolerance of the best clean F1; the refit one is the highest point inside it.
-families = {
-    "none": "tab:gray", "l2": "tab:blue", "nuclear": "tab:green", "sae": "tab:red",
-}
-fig, ax = plt.subplots(figsize=(7, 4.5))
-for family, color in families.items():
-    for trained, marker in [(False, "o"), (True, "^")]:
-        idx = [i for i, p in enumerate(res["params"])
-               if str(p["penalty"] or "none") == family and (p["adversarial_eps"] > 0) == trained]
-        if idx:
-            label = family + (" + AT" if trained else "")
-            ax.scatter(clean[idx], attacked[idx], color=color, marker=marker, label=label)
-ax.axvspan(clean[best_clean] - 0.02, clean[best_clean], color="tab:blue", alpha=0.08,
-           label="within tolerance 0.02")
-ax.scatter(clean[search.best_index_], attacked[search.best_index_], s=250,
-           facecolors="none", edgecolors="k", linewidths=2, label="robust refit")
-ax.set_xlabel("micro-F1 (mean over validation folds)")
-ax.set_ylabel(f"micro-F1 under GASE, eps={eps:.2f}")
+# Each point is a candidate, coloured by family (:class:`~skarm.display.TradeoffDisplay`);
+# each family's Pareto front is joined by a line, its dominated candidates are faint. The
+# candidates right of the dotted line are within the tolerance of the best clean F1; the
+# refit one is the highest of them (circled).
+full_names = {None: "no penalty", "l2": "L2", "nuclear": "nuclear norm", "sae": "ARM-SAE"}
+families = [full_names[p["penalty"]] + (" + adv. training" if p["adversarial_eps"] > 0 else "")
+            for p in res["params"]]
+fig, ax = plt.subplots(figsize=(9.5, 4.8), layout="constrained")
 ax.set_title("robust_search: every candidate, clean vs under attack")
-ax.legend(fontsize=8, loc="best")
-fig.tight_layout()
+TradeoffDisplay(
+    clean=clean, adversarial=attacked, groups=families,
+    clean_label="micro-F1 (mean over validation folds)",
+    adversarial_label=f"micro-F1 under GASE, eps={eps:.2f}",
+).plot(ax=ax, clean_threshold=clean[best_clean] - 0.02,
+       threshold_label="best clean F1 - tolerance 0.02",
+       legend_kwargs={"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)})
+ax.scatter(clean[search.best_index_], attacked[search.best_index_], s=250,
+           facecolors="none", edgecolors="k", linewidths=2, label="robust refit", zorder=6)
+ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
 
 # %%
 # On held-out data

@@ -39,6 +39,7 @@ from sklearn.svm import LinearSVC
 
 from skarm import GASEAttack
 from skarm.datasets import load_digit_attributes
+from skarm.display import SAEDisplay
 from skarm.metrics import alignment_score, soft_attackability
 
 digits = load_digit_attributes()
@@ -69,17 +70,11 @@ sae = soft_attackability(model, X_test)
 print(f"SAE: mean {sae.mean():.1f}, median {np.median(sae):.1f}, "
       f"90th percentile {np.percentile(sae, 90):.1f}, max {sae.max():.0f}")
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
-bins = np.logspace(np.log10(sae.min()), np.log10(sae.max()), 40)
-ax.hist(sae, bins=bins, color="tab:blue", alpha=0.8)
-ax.axvline(np.median(sae), color="k", linestyle="--", label="median")
-ax.axvline(sae.mean(), color="tab:red", linestyle=":", label="mean")
-ax.set_xscale("log")
-ax.set_xlabel("soft attackability (SAE, log scale)")
-ax.set_ylabel("test instances")
-ax.set_title("SAE of OneVsRest(LinearSVC) on the digit attributes")
-ax.legend()
-fig.tight_layout()
+# :class:`~skarm.display.SAEDisplay` draws the histogram (on a log scale, as the values span
+# several decades) with the mean and the median marked.
+fig, ax = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
+ax.set_title("SAE of OneVsRest(LinearSVC) on the digit attributes (test set)")
+SAEDisplay.from_values(sae, bins=40, ax=ax)
 
 # %%
 # Alignment of the label boundaries
@@ -160,6 +155,8 @@ for ax in axes.ravel():
     ax.set_yticks([])
 for row, name in enumerate(["original", "perturbation", "attacked"]):
     axes[row, 0].set_ylabel(name)
+for row, label in [(0, "pixel intensity"), (1, "pixel change"), (2, "pixel intensity")]:
+    fig.colorbar(axes[row, 0].images[0], ax=axes[row, :], shrink=0.9, label=label)
 
 # %%
 # Takeaways

@@ -27,12 +27,12 @@ TF-IDF space, for the plain model and for adversarial training.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from skarm import ARMClassifier, feature_space
-from skarm.metrics import attackability_score, make_adversarial_scorer, soft_attackability
+from skarm.display import AttackabilityCurveDisplay
+from skarm.metrics import soft_attackability
 
 TOPICS = {
     "markets": "stock shares investor bank rate inflation bond profit trading fund",
@@ -107,22 +107,22 @@ models = {
         adversarial_eps=0.05, random_state=0
     ).fit(X_train, Y_train),
 }
+# :class:`~skarm.display.AttackabilityCurveDisplay` attacks both models at every budget
+# (on the sparse TF-IDF rows) and draws the micro-F1 under attack (budget 0 is the clean
+# score) and C_a.
 budgets = [0.05, 0.1, 0.2, 0.3, 0.5]
 fig, (ax_f1, ax_ca) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-for name, fitted in models.items():
-    clean = f1_score(Y_test, fitted.predict(X_test), average="micro")
-    attacked = [make_adversarial_scorer(eps=eps)(fitted, X_test, Y_test) for eps in budgets]
-    flips = [attackability_score(fitted, X_test, Y_test, eps=eps) for eps in budgets]
+xlabel = "eps (fraction of a unit TF-IDF row)"
+f1_curves = AttackabilityCurveDisplay.from_estimator(
+    models, X_test, Y_test, eps=[0.0, *budgets], metric="f1_micro", ax=ax_f1, xlabel=xlabel
+)
+AttackabilityCurveDisplay.from_estimator(models, X_test, Y_test, eps=budgets, ax=ax_ca,
+                                         xlabel=xlabel)
+ax_f1.set_title("F1 under attack")
+ax_ca.set_title("Attackability C_a")
+for name, (clean, *attacked) in zip(models, f1_curves.values, strict=True):
     at_01 = attacked[budgets.index(0.1)]
     print(f"{name:>32}: clean micro-F1 {clean:.3f}, under GASE at eps 0.1 {at_01:.3f}")
-    ax_f1.plot([0] + budgets, [clean] + attacked, marker="o", label=name)
-    ax_ca.plot(budgets, flips, marker="o", label=name)
-ax_f1.set(xlabel="eps (fraction of a unit TF-IDF row)", ylabel="micro-F1 under GASE",
-          title="F1 under attack")
-ax_ca.set(xlabel="eps (fraction of a unit TF-IDF row)", ylabel="labels flipped per document",
-          title="Attackability C_a")
-for ax in (ax_f1, ax_ca):
-    ax.legend()
 plt.show()
 
 # %%

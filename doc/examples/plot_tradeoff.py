@@ -25,12 +25,14 @@ front.
 # :ref:`choosing_eps`).
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import LogFormatter
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skarm import ARMClassifier, ARMPrimalClassifier, ARMSAEClassifier
 from skarm.datasets import load_digit_attributes
+from skarm.display import TradeoffDisplay
 from skarm.metrics import (
     alignment_score,
     attackability_score,
@@ -95,26 +97,24 @@ for name, rows in results.items():
 # %%
 # The front: clean vs adversarial micro-F1
 # ----------------------------------------
-# Each curve is one penalty, from ``alpha=0.001`` (right, near the unregularised model,
-# the black star) to ``alpha=1`` (the end of the curve). Up and to the right is better.
-# Raising ``alpha`` first buys a large gain under attack for almost no clean F1; the
-# largest values then give up clean F1 quickly.
+# :class:`~skarm.display.TradeoffDisplay` draws one point per model, one colour per
+# penalty, and marks each penalty's Pareto front: the models no other model of the same
+# penalty beats on both scores, joined by a line and labelled with their ``alpha``; the
+# dominated ones are faint. The black star is the unregularised model. Up and to the right
+# is better. Raising ``alpha`` from 0.001 (right, near the star) first buys a large gain
+# under attack for almost no clean F1; the largest values then give up clean F1 quickly.
 colors = {"ARM-SAE": "tab:red", "ARM-Primal": "tab:green", "L2": "tab:blue"}
-fig, ax = plt.subplots(figsize=(6.5, 4.5))
-ax.plot(baseline["clean"], baseline["attacked"], "k*", markersize=14, label="no penalty")
-for name, rows in results.items():
-    clean = [r["clean"] for r in rows]
-    attacked = [r["attacked"] for r in rows]
-    ax.plot(clean, attacked, marker="o", color=colors[name], label=name)
-    for alpha, x, y in zip(alphas, clean, attacked, strict=True):
-        if alpha in (0.01, 0.1, 1.0):
-            ax.annotate(f"{alpha:g}", (x, y), textcoords="offset points", xytext=(4, 4),
-                        fontsize=8, color=colors[name])
-ax.set_xlabel("clean micro-F1")
-ax.set_ylabel(f"micro-F1 under GASE (eps = {eps / median_norm:g} x median norm)")
-ax.set_title("Clean vs adversarial micro-F1 as alpha grows")
-ax.legend()
-fig.tight_layout()
+fig, ax = plt.subplots(figsize=(7, 4.8), layout="constrained")
+ax.set_title("Clean vs adversarial micro-F1 as alpha grows (labels: alpha)")
+TradeoffDisplay(
+    clean=[r["clean"] for rows in results.values() for r in rows],
+    adversarial=[r["attacked"] for rows in results.values() for r in rows],
+    names=[f"{alpha:g}" for _ in results for alpha in alphas],
+    groups=[name for name in results for _ in alphas],
+    clean_label="clean micro-F1 (test)",
+    adversarial_label=f"micro-F1 under GASE (eps = {eps / median_norm:g} x median norm)",
+).plot(ax=ax, colors=colors, reference=(baseline["clean"], baseline["attacked"]),
+       reference_label="no penalty (alpha = 0)")
 
 # %%
 # Attackability and soft attackability against ``alpha``
@@ -128,9 +128,10 @@ fig.tight_layout()
 # L2 penalty shrinks all weights, which widens the margins but makes the boundaries *more*
 # aligned.
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharex=True)
-panels = [("C_a", f"C_a (labels flipped, eps = {eps / median_norm:g} x median norm)"),
-          ("median_sae", "SAE: median (solid), mean (dotted)"),
-          ("alignment", "alignment phi_align")]
+budget = f"eps = {eps / median_norm:g} x median norm"
+panels = [("C_a", f"C_a: mean labels flipped by GASE\n({budget})"),
+          ("median_sae", "SAE (soft attackability):\nmedian (solid), mean (dotted)"),
+          ("alignment", "alignment phi_align: mean |cos|\nbetween label weight vectors")]
 for ax, (key, label) in zip(axes, panels, strict=True):
     ax.axhline(baseline[key], color="k", linestyle="--", linewidth=1, label="no penalty")
     for name, rows in results.items():
@@ -138,9 +139,12 @@ for ax, (key, label) in zip(axes, panels, strict=True):
         if key == "median_sae":
             ax.plot(alphas, [r["mean_sae"] for r in rows], linestyle=":", color=colors[name])
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter("{x:g}")  # 0.001, 0.01, ... rather than powers of ten
     ax.set_xlabel("alpha")
     ax.set_title(label, fontsize=10)
 axes[1].set_yscale("log")
+axes[1].yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+axes[1].yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.4)))
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 
