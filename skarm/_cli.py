@@ -96,12 +96,14 @@ def _reproduce(args):
         cluster = _start_backend(args.backend)
         reproduce(
             tables=args.table,
-            datasets=[name for name in args.dataset.split(",") if name.strip()],
+            datasets=None if args.dataset is None
+            else [name for name in args.dataset.split(",") if name.strip()],
             data_home=args.data_home,
             out=args.out,
             cache_dir=args.cache_dir,
             quick=args.quick,
             preprocess=args.preprocess,
+            model=args.model,
             n_jobs=args.n_jobs,
             backend=args.backend,
             progress=not args.no_progress,
@@ -160,10 +162,17 @@ def _parser():
     )
     rep.add_argument("--table", default="all", choices=["2", "3", "4", "all"],
                      help="which table to reproduce (default: all)")
-    rep.add_argument("--dataset", default="digits", metavar="NAME[,NAME...]",
-                     help="digits (embedded, default), emotions, yeast, medical, enron, "
-                          "another MULAN name, or all (digits and those four); several "
+    rep.add_argument("--dataset", default=None, metavar="NAME[,NAME...]",
+                     help="digits (embedded, the default of linear models), canvases "
+                          "(embedded images, the default of --model torch), emotions, "
+                          "yeast, medical, enron, another MULAN name, or all (linear: "
+                          "digits and those four; torch: canvases and emotions); several "
                           "separated by commas")
+    rep.add_argument("--model", default="linear", choices=["linear", "torch"],
+                     help="linear SVMs (the paper's Creepware setting, default) or the "
+                          "torch backend: a small CNN on canvases, an MLP on feature "
+                          "vectors (the paper's VOC/Planet setting; CUDA when present, "
+                          "else the CPU; needs skarm[deep])")
     rep.add_argument("--data-home", default=None, metavar="DIR",
                      help="folder of the MULAN data sets (default: $SKARM_DATA)")
     rep.add_argument("--out", default="skarm-reproduce", metavar="DIR",

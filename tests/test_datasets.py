@@ -24,6 +24,7 @@ from skarm.datasets import (
     _cache,
     _openml,
     load_digit_attributes,
+    load_digit_canvases,
     load_mulan,
     make_correlated_multilabel,
 )
@@ -885,3 +886,53 @@ def test_label_correlation_and_alignment_rise_with_correlation():
 def test_make_correlated_multilabel_validates_parameters(params, message):
     with pytest.raises(InvalidParameterError, match=re.escape(message)):
         make_correlated_multilabel(**params)
+
+
+def _source_halves():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    halves = np.array_split(np.random.RandomState(1797).permutation(len(digits.images)), 2)
+    return digits.images / 16.0, digits.target, halves
+
+
+@pytest.mark.parametrize("source, half", [("train", 0), ("test", 1)])
+def test_digit_canvas_shows_the_labelled_digit_from_its_half(source, half):
+    # One digit, no clutter, no noise: the canvas is one source image on zeros, somewhere.
+    images, classes, halves = _source_halves()
+    bunch = load_digit_canvases(n_samples=15, max_digits=1, n_clutter=0, noise=0.0,
+                                canvas_size=12, source=source, random_state=3)
+    pool = halves[half]
+    for canvas, labels in zip(bunch.images, bunch.target, strict=True):
+        (digit,) = np.flatnonzero(labels)
+        candidates = images[pool[classes[pool] == digit]]
+        found = any(
+            np.array_equal(canvas[r:r + 8, c:c + 8], image)
+            and canvas.sum() == pytest.approx(image.sum())
+            for r in range(5) for c in range(5) for image in candidates
+        )
+        assert found
+
+
+def test_digit_canvases_labels_co_occur_within_scenes():
+    bunch = load_digit_canvases(n_samples=3000, random_state=0)
+    Y = bunch.target
+    assert bunch.data.shape == (3000, 576) and Y.shape == (3000, 10)
+    assert Y.sum(axis=1).min() >= 1 and Y.sum(axis=1).max() <= 4
+    assert bunch.data.min() >= 0 and bunch.data.max() <= 1
+    corr = np.corrcoef(Y.T)
+    same = [corr[i, j] for i, j in ((0, 6), (0, 8), (1, 4), (2, 3), (3, 5))]
+    across = [corr[i, j] for i, j in ((0, 1), (1, 2), (6, 7), (4, 5))]
+    assert min(same) > 0.1 > 0 > max(across)
+
+
+def test_digit_canvases_are_deterministic_and_validate_their_parameters():
+    a = load_digit_canvases(n_samples=20, random_state=5, return_X_y=True)
+    b = load_digit_canvases(n_samples=20, random_state=5, return_X_y=True)
+    c = load_digit_canvases(n_samples=20, random_state=6, return_X_y=True)
+    assert_array_equal(a[0], b[0]) and assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+    with pytest.raises(InvalidParameterError, match="'canvas_size' parameter"):
+        load_digit_canvases(canvas_size=4)
+    with pytest.raises(InvalidParameterError, match="'source' parameter"):
+        load_digit_canvases(source="valid")

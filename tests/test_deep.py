@@ -784,3 +784,46 @@ def test_cuda_every_penalty_trains(data, penalty):
     X, Y = data
     clf = ARMClassifier(penalty=penalty, alpha=0.05, **{**FAST, "device": "cuda"}).fit(X, Y)
     assert np.all(np.isfinite(clf.net_.history[:, "train_loss"]))
+
+
+def test_convnet_is_translation_tolerant_and_trains_as_a_module():
+    from skarm.deep import ConvNet
+
+    torch.manual_seed(0)
+    net = ConvNet(1024, 3).eval()
+    image = torch.zeros(1, 32, 32)
+    image[0, 10:13, 10:14] = torch.tensor([[1.0, 0.5, 0.0, 1.0]] * 3)
+    shifted = torch.roll(image, shifts=(6, 4), dims=(1, 2))
+    with torch.no_grad():
+        a, b = net(image.reshape(1, -1)), net(shifted.reshape(1, -1))
+    # The global max over positions: a pattern moved by a multiple of the pooling stride,
+    # far from the borders (whose zero padding breaks the symmetry), gives the same logits.
+    assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    # The last layer is what the last-layer penalties and alignment_score read.
+    from skarm.deep import last_linear_layer
+
+    assert last_linear_layer(net) is net.output
+
+
+def test_convnet_refuses_a_non_square_width():
+    from skarm.deep import ConvNet
+
+    with pytest.raises(ValueError, match="not a square image; pass image_shape"):
+        ConvNet(150, 3)
+    with pytest.raises(ValueError, match=r"image_shape=\(5, 5\) does not fit 30 features"):
+        ConvNet(30, 3, image_shape=(5, 5))
+    assert ConvNet(30, 2, image_shape=(5, 6))(torch.zeros(4, 30)).shape == (4, 2)
+
+
+def test_convnet_on_digit_canvases_beats_chance():
+    from sklearn.metrics import f1_score
+
+    from skarm.datasets import load_digit_canvases
+    from skarm.deep import ConvNet
+
+    X, Y = load_digit_canvases(n_samples=700, canvas_size=16, max_digits=2, n_clutter=1,
+                               return_X_y=True, random_state=0)
+    clf = ARMClassifier(penalty=None, backend="torch", module=ConvNet, max_epochs=30,
+                        lr=3e-3, random_state=0).fit(X[:500], Y[:500])
+    # Chance: predicting every label on gives micro-F1 2 p / (1 + p) ~ 0.24 at p ~ 0.14.
+    assert f1_score(Y[500:], clf.predict(X[500:]), average="micro") > 0.5

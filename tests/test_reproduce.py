@@ -354,7 +354,7 @@ def test_selection_across_methods_is_at_the_reported_budget():
 
 def test_pareto_front_and_spearman():
     assert pareto_front([0.8, 0.7, 0.6, 0.75], [0.1, 0.3, 0.2, 0.05]) == [0, 1]
-    # Table 2 (Creepware): the model-level test gives CC = 1, P ~ 0 (ALGORITHMS.md 11).
+    # Table 2 (Creepware): the model-level test gives CC = 1, P ~ 0 (doc: alg-protocol).
     rho, p = spearman([13.5, 11.4, 10.8, 6.9, 4.3], [31.5, 19.16, 18.06, 14.55, 11.22])
     assert rho == 1.0 and p < 1e-20
     assert trend([0.23, 0.22, 0.20, 0.15, 0.12], -1) == "yes"
@@ -871,3 +871,58 @@ def test_kernel_cache_check_reads_numba_index():
 
     greedy_subset_norm(np.eye(2), np.ones((1, 2)))  # compiled or loaded, then cached
     assert run_module._kernels_cached()
+
+
+def test_torch_quick_run_from_the_command_line(tmp_path, capsys):
+    pytest.importorskip("torch")
+    pytest.importorskip("skorch")
+    status = _cli.main(["reproduce", "--model", "torch", "--quick", "--out", str(tmp_path),
+                        "--no-progress"])
+    assert status == 0, capsys.readouterr().err
+    document = json.loads((tmp_path / "results.json").read_text())
+    assert document["datasets"] == ["canvases"]
+    assert document["protocol"]["model"] == "torch"
+    assert document["protocol"]["report_attack"] == "gase+pgd"
+    cells = [json.loads(p.read_text()) for p in (tmp_path / "cells" / "canvases").glob("*")]
+    assert cells and all(c["config"]["estimator_params"]["backend"] == "torch" for c in cells)
+    for cell in cells:
+        for key, reported in cell["test"]["gase"].items():
+            # The reported attack is, per instance, the stronger of GASE and PGD.
+            assert reported["C_a"] >= cell["test"]["gase_alone"][key]["C_a"] - 1e-12
+            assert reported["C_a"] >= cell["test"]["pgd"][key]["C_a"] - 1e-12
+    claims = (tmp_path / "claims.md").read_text()
+    assert "Paper (VOC2012 / Planet)" in claims and "VOC 10.8 -> 4.9" in claims
+
+
+def test_reported_attack_is_the_per_instance_stronger_one():
+    from skarm.experiments._cells import _attack_metrics
+
+    Y = np.array([[1, 0, 1], [0, 1, 1]])
+    weak = types.SimpleNamespace(flipped=np.array([[1, 0, 0], [0, 1, 1]], bool),
+                                 n_flipped=np.array([1, 2]))
+    strong = types.SimpleNamespace(flipped=np.array([[1, 1, 1], [1, 0, 0]], bool),
+                                   n_flipped=np.array([3, 1]))
+    metrics, counts = _attack_metrics([weak, strong], Y)
+    assert_array_equal(counts, [3, 2])
+    # Instance 0 from the strong attack (all flipped), instance 1 from the weak one.
+    predicted = np.array([[0, 1, 0], [0, 0, 0]])
+    assert metrics["C_a"] == 2.5
+    from sklearn.metrics import f1_score
+
+    assert metrics["micro"] == f1_score(Y, predicted, average="micro", zero_division=0)
+
+
+def test_deep_cells_depend_on_the_torch_backend_code():
+    from skarm.experiments._cells import code_fingerprint
+
+    assert code_fingerprint(deep=True) != code_fingerprint(deep=False)
+    linear = default_protocol(quick=True)
+    deep = default_protocol(quick=True, model="torch")
+    data = types.SimpleNamespace(name="canvases", fingerprint="f")
+    assert cell_config(data, "none", 0.0, deep)["code_fingerprint"] == code_fingerprint(True)
+    assert cell_config(data, "none", 0.0, linear)["code_fingerprint"] == code_fingerprint()
+
+
+def test_unknown_model_is_a_user_error():
+    with pytest.raises(ReproduceError, match="unknown model 'cnn'; choose from linear, torch"):
+        default_protocol(model="cnn")

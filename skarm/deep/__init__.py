@@ -57,6 +57,7 @@ from ..exceptions import BackendNotAvailableError
 _LAZY = {
     "ARMNet": "_net",
     "DeepDecision": "_decision",
+    "ConvNet": "_modules",
     "MLP": "_modules",
     "arm_penalty": "_penalties",
     "arm_sae_label_weights": "_penalties",

@@ -52,9 +52,10 @@ class DeepDecision:
     ----------
     coef : ndarray of shape (n_labels, n_hidden)
         Weight ``W`` of the last linear layer ``h(x) = W Rep(x) + b``: the rows
-        :func:`skarm.metrics.alignment_score` compares (paper, section 10: "for a DNN it is
-        computed from the final linear layer"). It lives in the representation space, not in
-        the input space, so unlike ``LinearDecision.coef`` it is not the input gradient.
+        :func:`skarm.metrics.alignment_score` compares: for a deep model the alignment is
+        that of the final linear layer (:ref:`alg-phi-align`). It lives in the
+        representation space, not in the input space, so unlike ``LinearDecision.coef`` it
+        is not the input gradient.
     intercept : ndarray of shape (n_labels,)
         Bias ``b`` of that layer (zeros when it has none).
 
@@ -117,7 +118,12 @@ class DeepDecision:
         return check_model_input(X, self.n_features, self.name, dense=True)
 
     def _tensor(self, X):
-        return torch.as_tensor(np.asarray(X), device=self.device).to(self.dtype)
+        X = np.asarray(X)
+        if not X.flags.writeable:
+            # joblib's workers get memory-mapped, read-only inputs, which torch warns about
+            # (it cannot share read-only memory); a copy costs less than the forward pass.
+            X = X.copy()
+        return torch.as_tensor(X, device=self.device).to(self.dtype)
 
     def _rows(self, n_per_row):
         """Instances per batch so that a batch holds about ``_JACOBIAN_BUDGET`` floats."""

@@ -8,7 +8,7 @@ from numbers import Integral
 import torch
 from torch import nn
 
-__all__ = ["MLP", "last_linear_layer"]
+__all__ = ["MLP", "ConvNet", "last_linear_layer"]
 
 
 class MLP(nn.Module):
@@ -65,6 +65,79 @@ class MLP(nn.Module):
             One score per label; a label is predicted on when its score is positive.
         """
         return self.output(self.hidden(X))
+
+
+class ConvNet(nn.Module):
+    """Small convolutional network for single-channel images passed as flattened rows.
+
+    Three 3x3 convolutions with ReLU (a 2x2 max-pooling after the second), a global max
+    over positions, then the last :class:`torch.nn.Linear`, one logit per label: the network
+    of the deep reproduction on :func:`~skarm.datasets.load_digit_canvases`, small enough to
+    train on a CPU. The global max makes a label's score "is the object anywhere", which
+    generalises across positions: with a position-specific fully connected layer instead,
+    the same data gave a test micro-F1 of 0.45 against 0.81. Rows of X are unflattened to
+    ``image_shape`` inside ``forward``, so that it fits scikit-learn's 2-D X.
+
+    Parameters
+    ----------
+    n_features : int
+        Input width d: the number of pixels.
+    n_labels : int
+        Number of logits m.
+    image_shape : tuple of 2 int, default=None
+        Height and width of the images; None for square images of side ``sqrt(d)``.
+    channels : tuple of 3 int, default=(16, 32, 64)
+        Output channels of the three convolutions; the last is the width of ``Rep(x)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skarm.deep import ConvNet
+    >>> ConvNet(576, 10)(torch.zeros(2, 576)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, n_features, n_labels, image_shape=None, channels=(16, 32, 64)):
+        super().__init__()
+        if image_shape is None:
+            side = int(round(n_features**0.5))
+            if side * side != n_features:
+                raise ValueError(
+                    f"ConvNet got {n_features} features, which is not a square image; pass "
+                    "image_shape=(height, width)."
+                )
+            image_shape = (side, side)
+        height, width = (int(v) for v in image_shape)
+        if height * width != n_features or min(height, width) < 2:
+            raise ValueError(
+                f"image_shape={tuple(image_shape)} does not fit {n_features} features (or is "
+                "smaller than 2x2, which the pooling layer needs)."
+            )
+        c1, c2, c3 = channels
+        self.image_shape = (height, width)
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c2, c3, 3, padding=1), nn.ReLU(),
+            nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+        )
+        self.output = nn.Linear(c3, n_labels)
+
+    def forward(self, X):
+        """Compute the logits of a batch of flattened images.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (B, n_features)
+            A batch of flattened images.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (B, n_labels)
+            One score per label.
+        """
+        images = X.reshape(X.shape[0], 1, *self.image_shape)
+        return self.output(self.features(images))
 
 
 def last_linear_layer(module, n_labels=None):

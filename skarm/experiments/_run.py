@@ -19,10 +19,17 @@ from .._version import __version__
 from ..utils._io import atomic_write
 from ._analysis import analyse_dataset
 from ._cells import CellStore, cell_config, code_fingerprint, compute_cell, to_json
-from ._claims import check_claims, render_claims, render_selection_targets, selection_targets
+from ._claims import (
+    check_claims,
+    paper_setting,
+    render_claims,
+    render_selection_targets,
+    selection_targets,
+)
 from ._protocol import (
     ALL_METHODS,
     DATASETS,
+    DEEP_DATASETS,
     REGULARISERS,
     ReproduceError,
     canonical_name,
@@ -106,13 +113,14 @@ def _parse_tables(tables):
     return tuple(sorted(set(out)))
 
 
-def _parse_datasets(datasets):
+def _parse_datasets(datasets, model="linear"):
     if isinstance(datasets, str):
         datasets = [datasets]
     out = []
     for name in datasets:
         name = canonical_name(name)
-        for n in DATASETS if name == "all" else (name,):
+        everything = DEEP_DATASETS if model == "torch" else DATASETS
+        for n in everything if name == "all" else (name,):
             if n not in out:
                 out.append(n)
     return out
@@ -165,13 +173,14 @@ def _progress(total, enabled):
 
 def reproduce(
     tables="all",
-    datasets="digits",
+    datasets=None,
     *,
     data_home=None,
     out="skarm-reproduce",
     cache_dir=None,
     quick=False,
     preprocess="standardise",
+    model="linear",
     n_jobs=None,
     backend=None,
     progress=True,
@@ -191,9 +200,11 @@ def reproduce(
     ----------
     tables : {"2", "3", "4", "all"} or list of them, default="all"
         Which of the paper's tables to reproduce; Table 3 brings the Pareto fronts.
-    datasets : str or list of str, default="digits"
-        ``"digits"`` (embedded, no download), MULAN names (``"emotions"``, ``"yeast"``,
-        ``"medical"``, ``"enron"``, ...) or ``"all"`` (digits and those four).
+    datasets : str or list of str, default=None
+        ``"digits"`` (embedded, no download; the default of the linear models),
+        ``"canvases"`` (embedded images, no download; the default of ``model="torch"``),
+        MULAN names (``"emotions"``, ``"yeast"``, ``"medical"``, ``"enron"``, ...) or
+        ``"all"`` (linear: digits and those four; torch: canvases and emotions).
     data_home : str or path-like, default=None
         MULAN data folder (default: ``$SKARM_DATA``).
     out : str or path-like, default="skarm-reproduce"
@@ -209,6 +220,12 @@ def reproduce(
         TF-IDF data). Ignored when ``protocol`` is given (it has its own). A sparse data
         set (medical, enron) stays sparse (CSR) under "unit-norm", and its models are fitted
         by the solver for CSR (``solver="auto"``); "standardise" densifies it.
+    model : {"linear", "torch"}, default="linear"
+        The models: the linear SVM of the paper's Creepware setting, or the torch backend
+        (:class:`~skarm.deep.ConvNet` on the image data set ``"canvases"``, the default MLP
+        on feature vectors; CUDA when torch finds a device), the paper's VOC2012 / Planet
+        setting. ``"all"`` data sets are then ``"canvases"`` and ``"emotions"``. Ignored
+        when ``protocol`` is given (it has its own).
     n_jobs : int, default=None
         Cells fitted in parallel (processes); None means 1, -1 all processors.
     backend : str, default=None
@@ -247,9 +264,11 @@ def reproduce(
     start = time.perf_counter()
     log = log or (lambda msg: print(msg, file=sys.stderr))
     tables = _parse_tables(tables)
-    names = _parse_datasets(datasets)
     # Built first: an unknown preprocess fails (in Protocol) before anything else is done.
-    protocol = protocol or default_protocol(quick, preprocess=preprocess)
+    protocol = protocol or default_protocol(quick, preprocess=preprocess, model=model)
+    if datasets is None:
+        datasets = "canvases" if protocol.model == "torch" else "digits"
+    names = _parse_datasets(datasets, protocol.model)
     if backend is not None and backend not in _joblib_backends():
         raise ReproduceError(
             f"unknown joblib backend {backend!r}; choose from "
@@ -274,7 +293,8 @@ def reproduce(
         split = split_standardise(data.X, data.Y, fractions=protocol.split,
                                   random_state=protocol.random_state,
                                   preprocess=protocol.preprocess)
-        light = Bunch(name=data.name, fingerprint=data.fingerprint)
+        light = Bunch(name=data.name, fingerprint=data.fingerprint,
+                      image_shape=data.get("image_shape"))
         prepared[name] = (data, split)
         cells[name] = {}
         wanted = {("none", 0.0)}
@@ -347,7 +367,7 @@ def reproduce(
 
     document, files = _write_outputs(out, results, protocol, tables, names, Bunch(
         skarm_version=__version__,
-        code_fingerprint=code_fingerprint(),
+        code_fingerprint=code_fingerprint(deep=protocol.model == "torch"),
         seconds=time.perf_counter() - start,
         n_cells=n_cached + n_fitted,
         n_fitted=n_fitted,
@@ -385,7 +405,9 @@ def _rounded(value):
 def _write_outputs(out, results, protocol, tables, names, run):
     from ._plots import plot_dataset
 
-    claims = check_claims(results)
+    deep = protocol.model == "torch"
+    setting = paper_setting(deep)
+    claims = check_claims(results, deep=deep)
     targets = selection_targets(results)
     document = {
         "skarm_version": __version__,
@@ -408,10 +430,10 @@ def _write_outputs(out, results, protocol, tables, names, run):
     markdown += [render_dataset(name, results[name]) for name in names]
     files.append(_write_text(out / "tables.md", "\n\n".join(markdown) + "\n"))
     n_regs = len(REGULARISERS)
-    table = render_claims(claims, names)
+    table = render_claims(claims, names, deep=deep)
     files.append(_write_text(
         out / "claims.md",
-        "# Claims of Tables 2-4: the paper (Creepware) against this run\n\n"
+        f"# Claims of Tables 2-4: the paper ({setting}) against this run\n\n"
         "Verdicts: **yes** holds; **mostly** holds with exceptions; **no** does not hold. "
         "Trends over the lambda columns: yes = monotone (0.001 ties allowed), mostly = net "
         "change the claimed way and Spearman with lambda >= 0.7; ranks: yes = rank 1, mostly "
@@ -421,7 +443,7 @@ def _write_outputs(out, results, protocol, tables, names, run):
         "rank 1 among AT and the penalties, mostly = rank 2; selection: yes = at both "
         "reported eps, mostly = at one. Ranks of ARM-SAE are among the paper's six methods "
         "(AT is not one of them). Figures are test-split values; the paper's are "
-        "Creepware's (Tables 2-4 of the paper). "
+        f"{setting}'s (Tables 2-4 of the paper). "
         + ("Features standardised on train." if protocol.preprocess == "standardise"
            else "Features: every row scaled to unit L2 norm (--preprocess unit-norm).")
         + "\n\n" + table + "\n" + ("\n" + FOOTNOTE + "\n" if DAGGER in table else "")

@@ -83,10 +83,19 @@ def _eps_label(fraction, eps):
     return f"eps={fraction:g} (={eps:.3g})"
 
 
+_DEEP_MODELS = ("; torch `ARMClassifier` models (`backend=\"torch\"`: `ConvNet` on images, "
+                "the default MLP of {} hidden units on feature vectors; ")
+
+
 def _estimator_text(protocol):
     """The estimator settings in words: ``hinge summed over labels, C=1, margin_floor=0.01``."""
     params = protocol.estimator_params
     reduction = {"sum": "summed", "mean": "averaged"}[params["loss_reduction"]]
+    if protocol.model == "torch":
+        return (f"BCE {reduction} over labels, Adam lr={params['lr']:g}, "
+                f"{params['max_epochs']} epochs of batch {params['batch_size']}, "
+                f"margin_floor={params['margin_floor']:g}, AT with "
+                f"{params['adversarial_steps']} PGD steps")
     return (f"{params['loss']} {reduction} over labels, C={params['C']:g}, "
             f"margin_floor={params['margin_floor']:g}")
 
@@ -108,14 +117,19 @@ def render_header(protocol, run):
         + f" train/validation/test (seed {protocol.random_state}), "
         + ("StandardScaler fitted on train" if protocol.preprocess == "standardise"
            else "every row scaled to unit L2 norm (`--preprocess unit-norm`)")
-        + f"; linear `ARMClassifier` models ({_estimator_text(protocol)}).",
+        + (_DEEP_MODELS.format(protocol.estimator_params.get("hidden_layer_sizes"))
+           if protocol.model == "torch" else "; linear `ARMClassifier` models (")
+        + f"{_estimator_text(protocol)}).",
         "- Budgets (L2): `eps = fraction x median L2 norm of the "
         + ("standardised" if protocol.preprocess == "standardise" else "unit-norm")
         + " training rows` (the paper's budgets are on unit-norm rows). Table 3: "
         + ", ".join(f"{f:g}" for f in protocol.eps_table3)
         + f"; Table 2: {protocol.eps_table2:g}; Table 4: {protocol.eps_table4:g}.",
         f"- lambda (`alpha`) grid of every penalty: 0, {grid}. Tables 2 and 4 show {tgrid}.",
-        f"- AT (not in the paper): {FULL_NAMES[ADVERSARIAL]}, `ARMClassifier(penalty=None, "
+        "- AT (not in the paper): "
+        + ("adversarial training (L2 PGD examples per minibatch)"
+           if protocol.model == "torch" else FULL_NAMES[ADVERSARIAL])
+        + ", `ARMClassifier(penalty=None, "
         f"adversarial_eps=e x median row norm, adversarial_method={protocol.at_method!r})`, "
         "training budget e in {"
         + ", ".join(f"{e:g}" for e in protocol.at_grid)
@@ -130,7 +144,12 @@ def render_header(protocol, run):
         + ("all test instances" if protocol.max_attack is None
            else f"the first {protocol.max_attack} test instances")
         + f" per cell; PGD ({protocol.pgd_max_iter} steps) as a cross-check. F1 with "
-        "zero_division=0.",
+        "zero_division=0."
+        + (" **Every \"GASE\" figure (C_a, adversarial F1, the choice of lambda) is, per "
+           "instance, the stronger of GASE and PGD** (`report_attack=\"gase+pgd\"`: both "
+           "certify their flips; on the CNN GASE's linearised steps stall), so the GASE "
+           "and PGD rows differ only where GASE flips more."
+           if protocol.report_attack == "gase+pgd" else ""),
         "- SAE: Eq. 12 relative to the model's prediction, over all test instances; its "
         "mean is heavy-tailed (1/|h_j| near the boundary), so the median is shown too.",
     ]
