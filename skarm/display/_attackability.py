@@ -20,6 +20,7 @@ from ._base import (
     check_names,
     get_axes,
     named_estimators,
+    named_values,
     validate,
 )
 
@@ -282,12 +283,7 @@ class AttackabilityCurveDisplay:
         """
         caller = f"{cls.__name__}.from_results"
         check_matplotlib_support(caller)
-        if isinstance(values, dict):
-            if names is not None:
-                raise ValueError(f"{caller}: names cannot be given with a dict of values.")
-            names, values = [str(k) for k in values], list(values.values())
-        if isinstance(names, str):
-            names = [names]
+        names, values = named_values(values, names, caller)
         display = cls(eps=eps, values=values, names=names, metric=metric, attack=attack,
                       eps_scale=eps_scale)
         display._checked(caller)

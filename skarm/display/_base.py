@@ -93,6 +93,18 @@ def named_estimators(estimators, names, caller_name):
     return names, models
 
 
+def named_values(values, names, caller_name):
+    """``(names, values)`` of a ``from_results``-style call: a dict's keys name its values
+    (then ``names`` must be None); a single name becomes a list."""
+    if isinstance(values, Mapping):
+        if names is not None:
+            raise ValueError(f"{caller_name}: names cannot be given with a dict of values.")
+        names, values = [str(k) for k in values], list(values.values())
+    if isinstance(names, str):
+        names = [names]
+    return names, values
+
+
 def check_names(names, n, what, caller_name):
     """A list of ``n`` names as str, or None; a ValueError when the count differs."""
     if names is None:

@@ -16,6 +16,7 @@ from ._base import (
     check_names,
     get_axes,
     named_estimators,
+    named_values,
     plain_log_ticks,
     validate,
 )
@@ -229,12 +230,7 @@ class SAEDisplay:
         """
         caller = f"{cls.__name__}.from_values"
         check_matplotlib_support(caller)
-        if isinstance(values, Mapping):
-            if names is not None:
-                raise ValueError(f"{caller}: names cannot be given with a dict of values.")
-            names, values = [str(k) for k in values], list(values.values())
-        if isinstance(names, str):
-            names = [names]
+        names, values = named_values(values, names, caller)
         display = cls(values=values, names=names)
         display._checked(caller)
         return display.plot(ax=ax, **kwargs)
