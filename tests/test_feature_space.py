@@ -167,6 +167,8 @@ def test_adversarial_scorer_callable_metric_gets_the_attacked_data():
     )
 
 
+# scores passed as probabilities on purpose.
+@pytest.mark.filterwarnings("ignore:The y_prob values do not sum to one:UserWarning")
 def test_adversarial_scorer_handles_list_responses_and_list_input():
     from sklearn.linear_model import LogisticRegression
     from sklearn.multioutput import MultiOutputClassifier

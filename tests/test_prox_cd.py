@@ -112,6 +112,8 @@ def test_dual_cd_sae_is_as_low_as_lbfgs(X_fit, alpha, loss):
     assert value_of(cd, loss) <= value_of(lbfgs, loss) * (1 + 1e-4)
 
 
+# collapse on purpose.
+@pytest.mark.filterwarnings("ignore::skarm.exceptions.CollapsedModelWarning")
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("alpha", [1.0, 3.0])
 def test_auto_solver_finishes_a_stalled_sae_fit_with_lbfgs(alpha):
@@ -148,6 +150,8 @@ def test_dual_cd_sae_warns_when_max_iter_is_too_small():
     assert clf.n_iter_ == 2
 
 
+# collapse on purpose.
+@pytest.mark.filterwarnings("ignore::skarm.exceptions.CollapsedModelWarning")
 def test_dual_cd_sae_with_a_large_alpha_returns_the_best_constant_model():
     # The penalty dominates: W = 0 with each intercept at its optimum, as with L-BFGS.
     cd = ARMSAEClassifier(alpha=1e3, solver="dual-cd", random_state=0).fit(X_SPARSE, Y)
