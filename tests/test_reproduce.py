@@ -926,3 +926,16 @@ def test_deep_cells_depend_on_the_torch_backend_code():
 def test_unknown_model_is_a_user_error():
     with pytest.raises(ReproduceError, match="unknown model 'cnn'; choose from linear, torch"):
         default_protocol(model="cnn")
+
+
+def test_torch_model_without_the_deep_extra_is_a_user_error(tmp_path, capsys, monkeypatch):
+    import skarm.deep as deep
+    from skarm.exceptions import BackendNotAvailableError
+
+    def missing():
+        raise BackendNotAvailableError('needs PyTorch: pip install "skarm[deep]"')
+
+    monkeypatch.setattr(deep, "require_deep_extra", missing)
+    status = _cli.main(["reproduce", "--model", "torch", "--quick", "--out", str(tmp_path)])
+    assert_one_line_error(capsys, status, "--model torch", "skarm[deep]")
+    assert not (tmp_path / "cells").exists()

@@ -276,6 +276,14 @@ def reproduce(
             "set up: a distributed.Client, ray.util.joblib.register_ray())."
         )
     _require_extras()
+    if protocol.model == "torch":
+        from ..deep import require_deep_extra
+        from ..exceptions import BackendNotAvailableError
+
+        try:
+            require_deep_extra()
+        except BackendNotAvailableError as exc:
+            raise ReproduceError(f"--model torch: {exc}") from None
     # Read every data set before anything is written: a typo fails without side effects.
     loaded = [
         load_dataset(name, data_home=data_home, max_samples=protocol.max_samples,
