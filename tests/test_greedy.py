@@ -140,3 +140,23 @@ def test_greedy_rejects_bad_shapes_and_non_finite_values():
         greedy_subset_norm(np.eye(2), np.array([[np.nan, 1.0]]))
     with pytest.raises(ValueError, match="supports m <="):
         exact_subset_norm(np.eye(MAX_EXACT_LABELS + 1), np.ones((1, MAX_EXACT_LABELS + 1)))
+
+
+def test_serial_and_parallel_kernels_have_their_own_cache_entries():
+    # numba keys its disk cache by function name and line: one body compiled twice under
+    # one name made the parallel kernel load the serial code (a 2x loss on 2 cores).
+    from skarm._greedy import _exact_kernels, _greedy_kernels
+
+    for serial, parallel in (_greedy_kernels, _exact_kernels):
+        assert serial._cache._cache_file._index_path != parallel._cache._cache_file._index_path
+        assert parallel.targetoptions.get("parallel") and not serial.targetoptions.get("parallel")
+    rng = np.random.RandomState(0)
+    W = rng.randn(30, 8)
+    C = 1.0 / rng.randn(50, 30)
+    a = np.zeros(50), np.zeros((50, 30), bool)
+    b = np.zeros(50), np.zeros((50, 30), bool)
+    K = np.ascontiguousarray((W @ W.T)[np.newaxis])
+    _greedy_kernels[0](K, C, 0, *a)
+    _greedy_kernels[1](K, C, 0, *b)
+    assert_array_equal(a[1], b[1])
+    assert_allclose(a[0], b[0], rtol=1e-12)
