@@ -22,7 +22,7 @@ def data_home():
         pytest.skip(
             "MULAN data folder not found: set SKARM_DATA to a folder holding NAME/NAME-train"
             ".arff, NAME-test.arff and NAME.xml per data set (the README says where to get "
-            "them); CI sets it to ../shared/datasets"
+            "them)"
         )
     return path
 

@@ -884,7 +884,7 @@ def test_torch_quick_run_from_the_command_line(tmp_path, capsys):
     assert document["protocol"]["model"] == "torch"
     assert document["protocol"]["report_attack"] == "gase+pgd"
     cells = [json.loads(p.read_text()) for p in (tmp_path / "cells" / "canvases").glob("*")]
-    assert cells and all(c["config"]["estimator_params"]["backend"] == "torch" for c in cells)
+    assert cells and all(c["config"]["model"] == "torch" for c in cells)
     for cell in cells:
         for key, reported in cell["test"]["gase"].items():
             # The reported attack is, per instance, the stronger of GASE and PGD.
@@ -939,3 +939,17 @@ def test_torch_model_without_the_deep_extra_is_a_user_error(tmp_path, capsys, mo
     status = _cli.main(["reproduce", "--model", "torch", "--quick", "--out", str(tmp_path)])
     assert_one_line_error(capsys, status, "--model torch", "skarm[deep]")
     assert not (tmp_path / "cells").exists()
+
+
+def test_torch_protocol_builds_a_convnet_for_images_and_the_mlp_otherwise():
+    pytest.importorskip("torch")
+    from skarm.deep import ConvNet
+
+    protocol = default_protocol(model="torch")
+    image = protocol_module.make_estimator("sae", 0.1, protocol, image_shape=(24, 24))
+    vector = protocol_module.make_estimator("sae", 0.1, protocol)
+    linear = protocol_module.make_estimator("sae", 0.1, default_protocol())
+    assert image.backend == vector.backend == "torch" and linear.backend == "linear"
+    assert image.module is ConvNet and vector.module is None
+    with pytest.raises(ReproduceError, match="square images"):
+        protocol_module.make_estimator("none", 0.0, protocol, image_shape=(24, 12))

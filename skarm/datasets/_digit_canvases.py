@@ -62,8 +62,10 @@ caller keeps the two apart; ``source="all"`` (the default) uses every image.
 
 
 def _paste(canvas, image, row, col):
-    patch = canvas[row : row + _DIGIT, col : col + _DIGIT]
-    np.maximum(patch, image, out=patch)
+    """Paste ``image`` with its top-left corner at (row, col); overlaps keep the brighter."""
+    h, w = image.shape
+    region = canvas[row : row + h, col : col + w]
+    np.maximum(region, image, out=region)
 
 
 @validate_params(
@@ -181,8 +183,7 @@ def load_digit_canvases(
             image = images[pool[rng.randint(len(pool))]]
             r0, c0 = rng.randint(_DIGIT - k + 1, size=2)
             r, c = rng.randint(size - k + 1, size=2)
-            np.maximum(canvas[r : r + k, c : c + k], image[r0 : r0 + k, c0 : c0 + k],
-                       out=canvas[r : r + k, c : c + k])
+            _paste(canvas, image[r0 : r0 + k, c0 : c0 + k], r, c)
     if noise > 0:
         canvases += noise * rng.standard_normal(canvases.shape)
     np.clip(canvases, 0.0, 1.0, out=canvases)

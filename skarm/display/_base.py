@@ -12,27 +12,16 @@ from numbers import Real
 
 import numpy as np
 
-try:  # scikit-learn's helper: "... requires matplotlib. You can install matplotlib with ..."
-    from sklearn.utils._optional_dependencies import check_matplotlib_support
-except ImportError:  # pragma: no cover - a scikit-learn that moved it
-
-    def check_matplotlib_support(caller_name):
-        """Raise an ImportError naming ``caller_name`` when matplotlib is missing."""
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError as exc:
-            raise ImportError(
-                f"{caller_name} requires matplotlib. You can install matplotlib with "
-                "`pip install matplotlib`"
-            ) from exc
-
-
-from ..attacks import GASEAttack, PGDAttack
-from ..utils._sklearn_compat import StrOptions, validate_parameter_constraints
+from ..metrics._adversarial import _ATTACKS as ATTACKS
+from ..utils._sklearn_compat import (
+    StrOptions,
+    check_matplotlib_support,
+    validate_parameter_constraints,
+)
 
 __all__ = ["check_matplotlib_support"]
 
-ATTACKS = {"gase": GASEAttack, "pgd": PGDAttack}
+# ATTACKS is make_adversarial_scorer's registry, so that both accept the same attacks.
 ATTACK_NAMES = {"gase": "GASE", "pgd": "PGD"}
 # The metrics the Displays compute under attack, and how axis labels name them.
 METRICS = {"f1_micro": "micro-F1", "f1_macro": "macro-F1"}

@@ -313,7 +313,6 @@ class Protocol:
 # 30 epochs, which reach a test micro-F1 of about 0.81 on the canvases; adversarial
 # training with 5 PGD steps per minibatch (10 would double its cost for the same budget).
 _DEEP_PARAMS = {
-    "backend": "torch",
     "margin_floor": 0.01,
     "loss_reduction": "sum",
     "hidden_layer_sizes": [64],
@@ -411,9 +410,7 @@ def make_estimator(method, alpha, protocol, scale=None, image_shape=None):
 
     params = dict(protocol.estimator_params)
     if protocol.model == "torch":
-        params["backend"] = "torch"
-        if "hidden_layer_sizes" in params:
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        params["backend"] = "torch"  # the protocol's model decides the backend
         if image_shape is not None:
             from ..deep import ConvNet
 

@@ -12,6 +12,7 @@ from numbers import Integral
 from sklearn.base import _fit_context
 from sklearn.multiclass import _ConstantPredictor as ConstantPredictor
 from sklearn.utils import _safe_indexing
+from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -32,6 +33,7 @@ __all__ = [
     "_fit_context",
     "_num_samples",
     "_safe_indexing",
+    "check_matplotlib_support",
     "fitted_target_type",
     "validate_data",
     "validate_parameter_constraints",
