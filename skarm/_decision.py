@@ -165,8 +165,10 @@ def _affine_step(step, name):
         )
     d = step.n_features_in_
     if isinstance(step, StandardScaler):
-        scale = 1.0 / step.scale_ if step.scale_ is not None else np.ones(d)
-        mean = step.mean_ if step.mean_ is not None else np.zeros(d)
+        # scikit-learn keeps mean_ when with_mean=False (and scale_ is None when
+        # with_std=False): what transform applies is decided by the flags, as there.
+        scale = 1.0 / step.scale_ if step.with_std and step.scale_ is not None else np.ones(d)
+        mean = step.mean_ if step.with_mean and step.mean_ is not None else np.zeros(d)
         return scale, None, -mean * scale
     if isinstance(step, MaxAbsScaler):
         return 1.0 / step.scale_, None, np.zeros(d)
@@ -175,7 +177,9 @@ def _affine_step(step, name):
     if isinstance(step, PCA):
         M = step.components_.T
         if step.whiten:
-            M = M / np.sqrt(step.explained_variance_)
+            # As PCA.transform: variances below machine epsilon are clipped to it.
+            scale = np.sqrt(step.explained_variance_)
+            M = M / np.maximum(scale, np.finfo(scale.dtype).eps)
         return np.ones(d), M, -step.mean_ @ M
     M = step.components_.T  # TruncatedSVD
     return np.ones(d), M, np.zeros(M.shape[1])

@@ -34,6 +34,7 @@ pruned. Each evaluation here is one fused multiply-add on contiguous memory.
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import sys
 import types
 
 import numba
@@ -138,7 +139,10 @@ def _compiled_pair(body):
     1.25 s for 3185 instances x 983 labels with 2 threads either way).
     """
     name = f"{body.__name__}_parallel"
-    twin = types.FunctionType(body.__code__.replace(co_name=name, co_qualname=name),
+    renamed = {"co_name": name}
+    if sys.version_info >= (3, 11):  # code objects carry a qualified name from 3.11 on
+        renamed["co_qualname"] = name
+    twin = types.FunctionType(body.__code__.replace(**renamed),
                               body.__globals__, name, body.__defaults__, body.__closure__)
     twin.__qualname__ = name
     return (

@@ -175,6 +175,57 @@ def test_qp_infeasible_is_infinite(gram, mu):
     assert_array_equal(lam, 0.0)
 
 
+def _ridge_with(coef, intercept):
+    """A RidgeClassifier with the given weights (fitted first, for its attributes)."""
+    m, d = np.shape(coef)
+    model = RidgeClassifier(fit_intercept=intercept is not None)
+    model.fit(np.eye(m, d), np.eye(m, dtype=int))
+    model.coef_ = np.asarray(coef, dtype=float)
+    model.intercept_ = np.zeros(m) if intercept is None else np.asarray(intercept, float)
+    return model
+
+
+def test_qp_with_a_far_slack_constraint_of_a_tiny_gradient():
+    # The second constraint holds at r = 0 by 6.19 with a gradient of norm 1e-12: in units
+    # of its gradient it is 6e12 from binding. It must not swamp the first one.
+    V = np.array([[-7.35], [1e-12]])
+    lam, cost = min_norm_perturbation(V @ V.T, np.array([5.18, -6.19]))
+    assert_allclose(cost, 5.18 / 7.35, rtol=1e-10)
+    assert_allclose(lam, [5.18 / 7.35**2, 0.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("tiny", [1e-12, 1e-9, 0.0])
+def test_gase_keeps_a_wrong_label_of_tiny_weight_and_flips_the_other(tiny):
+    # Label 1 is already wrong and its weight is a tiny multiple of label 0's: flipping
+    # label 0 (at norm 5.18 / 7.35) keeps label 1 wrong, so both count.
+    model = _ridge_with([[-7.35], [-tiny]], [5.18, 6.19])
+    x, y = np.zeros((1, 1)), np.array([[1, 0]])
+    for result in (GASEAttack(model, eps=1.0).attack(x, y), exact_attack(model, x, y, eps=1.0)):
+        assert_array_equal(result.n_flipped, [2])
+        assert_allclose(result.norms, 5.18 / 7.35, rtol=1e-5)
+
+
+def test_exact_attack_without_intercept_and_more_labels_than_features():
+    # Without an intercept every constraint passes within the overshoot of one point, so
+    # the QP's data are nearly dependent (smallest singular value ~1e-7); the solver used
+    # to drop a needed constraint and call feasible sets infeasible. PGD flips all 7
+    # labels here within the budget: the oracle and GASE must too.
+    W = [[1.2295008614331246, -0.06416921633742403, -0.5461688154334842],
+         [0.3148209696175649, -0.605812847991671, -0.5731292157665655],
+         [-0.6077406304422468, -2.2954241955331667, 0.10549947766059664],
+         [-1.263835358595468, -0.1072691206682774, 1.4499687804848278],
+         [-0.5210003231072904, -0.5420091584474772, 1.3639093845017958],
+         [0.5463057654642988, 0.9765270973526429, -0.35529123398699336],
+         [0.7480832128709275, -0.6861685891568023, -0.676001725621899]]
+    model = _ridge_with(W, None)
+    x = np.array([[-0.6651946734866135, 0.3515100700930197, 0.9034701816518086]])
+    y = np.array([[1, 0, 0, 0, 1, 1, 0]])
+    pgd = PGDAttack(model, eps=2.0).attack(x, y).n_flipped
+    assert_array_equal(pgd, [7])
+    assert_array_equal(exact_attack(model, x, y, eps=2.0).n_flipped, pgd)
+    assert_array_equal(GASEAttack(model, eps=2.0).attack(x, y).n_flipped, pgd)
+
+
 # ---------------------------------------------------------------------------------------
 # GASE on linear models
 # ---------------------------------------------------------------------------------------

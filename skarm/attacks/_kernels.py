@@ -68,6 +68,9 @@ __all__ = [
 # 1 - mu^T u below this means (P) is infeasible; the cost would be above ~3e6 (in units of the
 # budget), far outside any budget, so nothing is lost by calling it infeasible.
 _INFEASIBLE_DENOM = 1e-13
+# Pivots of the Cholesky factorisation below this times (p + 1) times the diagonal are
+# rounding noise: 16 machine epsilons per accumulated term.
+_PIVOT_EPS = 16 * np.finfo(np.float64).eps
 
 
 @numba.njit(cache=True, nogil=True)
@@ -81,9 +84,14 @@ def _cholesky_solve(M, pos, p, c, L, z):  # pragma: no cover - compiled
             for q in range(b):
                 acc -= L[a, q] * L[b, q]
             if a == b:
-                # A pivot this small relative to the diagonal means a column (nearly)
-                # dependent on the others: LH never needs it, so report failure.
-                if acc <= 1e-12 * M[ia, ia] or acc <= 0.0:
+                # A pivot at the level of rounding means a column dependent on the others:
+                # LH never needs it, so report failure. The pivot is the squared distance
+                # of the column from the span of the others, computed with an absolute
+                # error of about p eps on this unit-diagonal matrix; a larger threshold
+                # (1e-12 was used) refused columns 1e-6 away from that span, which LH
+                # needs when every constraint nearly passes through one point (a model
+                # without intercept and more labels than features).
+                if acc <= _PIVOT_EPS * (p + 1) * M[ia, ia] or acc <= 0.0:
                     return False
                 L[a, a] = np.sqrt(acc)
             else:
@@ -114,14 +122,15 @@ def _passive_solve(M, c, k, passive, pos, L, z):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _build_row(Kt, signs, idx, k, c, M, built, a):  # pragma: no cover - compiled
-    """Row a of ``M = D_s Kt D_s + c c^T`` (on idx), built the first time it is needed."""
+def _build_row(Kt, signs, idx, k, c, dsc, M, built, a):  # pragma: no cover - compiled
+    """Row a of ``M = D (D_s Kt D_s) D + c c^T`` (on idx), built the first time it is
+    needed; ``c`` is already scaled by ``D = diag(dsc)``."""
     if built[a]:
         return
     ia = idx[a]
     for b in range(k):
         ib = idx[b]
-        M[a, b] = signs[ia] * signs[ib] * Kt[ia, ib] + c[a] * c[b]
+        M[a, b] = dsc[a] * dsc[b] * signs[ia] * signs[ib] * Kt[ia, ib] + c[a] * c[b]
     built[a] = True
 
 
@@ -139,7 +148,8 @@ def _gradient(M, c, k, x, w):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def ldp_solve(  # pragma: no cover - compiled
-    Kt, signs, mt, idx, k, guess, u0, nu, M, L, c, u, z, w, pos, passive, excluded, built
+    Kt, signs, mt, idx, k, guess, u0, nu, M, L, c, u, z, w, pos, passive, excluded, built,
+    dsc,
 ):
     """Normalised cost of (P) for the labels ``idx[:k]``; inf when infeasible.
 
@@ -150,16 +160,23 @@ def ldp_solve(  # pragma: no cover - compiled
     the active-set iterations, in the NNLS variables ``u = nu / (1 + cost^2)`` (zero for a
     cold start). The other arguments are workspaces.
     """
-    cmax = 0.0
+    # The columns of E, (s_a g_a, mt_a), are scaled to unit norm (D = diag(dsc)): the
+    # solution is the same up to u = D u', and a huge margin of one label (a constraint
+    # far from binding, of a label with a tiny gradient) no longer swamps the others'
+    # entries of M and the tolerance. The NNLS below works in the scaled variables.
+    cpos = 0.0
     for a in range(k):
-        c[a] = mt[idx[a]]
+        raw = mt[idx[a]]
+        dsc[a] = 1.0 / np.sqrt(1.0 + raw * raw) if abs(raw) < 1e150 else 1.0 / abs(raw)
+        c[a] = raw * dsc[a]
         built[a] = False
-        if abs(c[a]) > cmax:
-            cmax = abs(c[a])
+        if c[a] > cpos:
+            cpos = c[a]
     # Only the rows of M for labels that enter the active set are ever needed: O(k |P|).
-    # The tolerance scales with the margins: with a huge budget they are tiny (mu / eps),
-    # and an absolute one would accept u = 0 (no perturbation) as optimal.
-    tol = 1e-13 * cmax * (1.0 + cmax)
+    # The tolerance scales with the margins still to close (the positive ones; a
+    # constraint holding with room to spare says nothing of the scale): with a huge budget
+    # they are tiny (mu / eps), and an absolute one would accept u = 0 as optimal.
+    tol = 1e-13 * cpos * (1.0 + cpos)
 
     solved = False
     # Warm start: if the guessed active set meets the optimality conditions (u > 0 on it, no
@@ -169,7 +186,7 @@ def ldp_solve(  # pragma: no cover - compiled
         passive[a] = guess[a]
         if guess[a]:
             n_guess += 1
-            _build_row(Kt, signs, idx, k, c, M, built, a)
+            _build_row(Kt, signs, idx, k, c, dsc, M, built, a)
     if n_guess > 0 and _passive_solve(M, c, k, passive, pos, L, z):
         solved = True
         for a in range(k):
@@ -189,11 +206,11 @@ def ldp_solve(  # pragma: no cover - compiled
     if not solved:
         # Lawson-Hanson NNLS from u0, with the support of u0 as the passive set.
         for a in range(k):
-            u[a] = max(u0[a], 0.0)
+            u[a] = max(u0[a], 0.0) / dsc[a]
             passive[a] = u[a] > 0.0
             excluded[a] = False
             if passive[a]:
-                _build_row(Kt, signs, idx, k, c, M, built, a)
+                _build_row(Kt, signs, idx, k, c, dsc, M, built, a)
         _gradient(M, c, k, u, w)
         for _ in range(3 * k + 3):
             t = -1
@@ -205,7 +222,7 @@ def ldp_solve(  # pragma: no cover - compiled
             if t < 0:
                 break
             passive[t] = True
-            _build_row(Kt, signs, idx, k, c, M, built, t)
+            _build_row(Kt, signs, idx, k, c, dsc, M, built, t)
             first = True
             while True:
                 if not _passive_solve(M, c, k, passive, pos, L, z):
@@ -263,7 +280,12 @@ def ldp_solve(  # pragma: no cover - compiled
             nu[a] = 0.0
         return np.inf
     for a in range(k):
-        nu[a] = u[a] / denom
+        nu[a] = u[a] * dsc[a] / denom  # back to the unscaled variables
+        c[a] = mt[idx[a]]
+    cmax = 0.0
+    for a in range(k):
+        if abs(c[a]) > cmax:
+            cmax = abs(c[a])
     cost2 = 0.0
     for a in range(k):
         acc = 0.0
@@ -286,7 +308,7 @@ def ldp_solve(  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True)
 def qp_scratch(m):  # pragma: no cover - compiled
     """Arrays for :func:`ldp_solve` on up to ``m`` labels: ``(u0, M, L, c, u, z, w, pos,
-    passive, excluded, built)``, the starting point and then the workspaces in the order
+    passive, excluded, built, dsc)``, the starting point and then the workspaces in the order
     it takes them (``ldp_solve(..., guess, scratch[0], nu, *scratch[1:])``). One set per
     thread."""
     return (
@@ -301,6 +323,7 @@ def qp_scratch(m):  # pragma: no cover - compiled
         np.empty(m, dtype=np.bool_),
         np.empty(m, dtype=np.bool_),
         np.empty(m, dtype=np.bool_),
+        np.empty(m),
     )
 
 
@@ -347,8 +370,11 @@ def min_norm_perturbation(gram, mu):
     inv[valid] = 1.0 / norms[valid]
     Kt = gram * inv[:, None] * inv[None, :]
     mt = mu * inv
-    # Normalise by the largest single-label cost, so the costs that matter are O(1).
-    scale = max(float(np.max(np.abs(mt[idx]))), np.finfo(float).tiny)
+    # Normalise by the largest single-label cost still to close (else the largest slack),
+    # so the costs that matter are O(1).
+    binding = mt[idx][mt[idx] > 0]
+    scale = float(np.max(binding)) if binding.size else float(np.max(np.abs(mt[idx])))
+    scale = max(scale, np.finfo(float).tiny)
     mt = mt / scale
     scratch = qp_scratch(k)
     scratch[0][:] = 0.0  # a cold start

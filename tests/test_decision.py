@@ -1,0 +1,102 @@
+"""The linear decision read off a Pipeline equals the Pipeline's own, for every folded step."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, Normalizer, StandardScaler
+from sklearn.svm import LinearSVC
+
+from skarm._decision import as_decision
+from skarm.attacks import GASEAttack
+from skarm.datasets import make_correlated_multilabel
+
+
+def _data(sparse):
+    X, Y = make_correlated_multilabel(120, 6, 3, random_state=0)
+    # Off-centre columns on different scales: a step that ignores its mean or its scale
+    # (StandardScaler(with_mean=False) keeps mean_) changes every score.
+    X = X * np.array([1.0, 3.0, 0.5, 10.0, 2.0, 1.0]) + np.array([3.0, -2.0, 5.0, 0, 1, 7])
+    if sparse:
+        X[np.random.default_rng(0).random(X.shape) < 0.4] = 0.0
+        X = sp.csr_matrix(X)
+    return X, Y
+
+
+# Every affine step as_decision folds, with the settings that change what it computes.
+# scikit-learn refuses to centre sparse X, and MinMaxScaler does not take it.
+DENSE_STEPS = {
+    "StandardScaler()": lambda: StandardScaler(),
+    "StandardScaler(with_mean=False)": lambda: StandardScaler(with_mean=False),
+    "StandardScaler(with_std=False)": lambda: StandardScaler(with_std=False),
+    "StandardScaler(neither)": lambda: StandardScaler(with_mean=False, with_std=False),
+    "MaxAbsScaler()": lambda: MaxAbsScaler(),
+    "MinMaxScaler()": lambda: MinMaxScaler(),
+    "MinMaxScaler((-2, 5))": lambda: MinMaxScaler(feature_range=(-2, 5)),
+    "PCA(4)": lambda: PCA(n_components=4),
+    "PCA(4, whiten)": lambda: PCA(n_components=4, whiten=True),
+    "PCA(whiten, all)": lambda: PCA(whiten=True),
+    "TruncatedSVD(4)": lambda: TruncatedSVD(n_components=4, random_state=0),
+}
+SPARSE_STEPS = {
+    "StandardScaler(with_mean=False)": lambda: StandardScaler(with_mean=False),
+    "StandardScaler(neither)": lambda: StandardScaler(with_mean=False, with_std=False),
+    "MaxAbsScaler()": lambda: MaxAbsScaler(),
+    "PCA(4, arpack)": lambda: PCA(n_components=4, svd_solver="arpack", random_state=0),
+    "PCA(4, arpack, whiten)": lambda: PCA(
+        n_components=4, svd_solver="arpack", whiten=True, random_state=0
+    ),
+    "TruncatedSVD(4)": lambda: TruncatedSVD(n_components=4, random_state=0),
+}
+CASES = [(name, False) for name in DENSE_STEPS] + [(name, True) for name in SPARSE_STEPS]
+
+
+def _pipeline(name, sparse, *extra):
+    step = (SPARSE_STEPS if sparse else DENSE_STEPS)[name]()
+    return make_pipeline(step, *extra, OneVsRestClassifier(LinearSVC(random_state=0)))
+
+
+@pytest.mark.parametrize("name, sparse", CASES)
+def test_folded_step_gives_the_pipeline_decision_function(name, sparse):
+    X, Y = _data(sparse)
+    pipe = _pipeline(name, sparse).fit(X, Y)
+    expected = pipe.decision_function(X)
+    got = as_decision(pipe).decision_function(X)
+    assert_allclose(got, expected, rtol=1e-8, atol=1e-8 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_chained_steps_fold_in_order(sparse):
+    X, Y = _data(sparse)
+    if sparse:
+        pipe = _pipeline("StandardScaler(with_mean=False)", True, MaxAbsScaler(),
+                         TruncatedSVD(n_components=4, random_state=0))
+    else:
+        pipe = _pipeline("MinMaxScaler((-2, 5))", False, StandardScaler(with_mean=False),
+                         PCA(n_components=4, whiten=True))
+    pipe.fit(X, Y)
+    expected = pipe.decision_function(X)
+    assert_allclose(as_decision(pipe).decision_function(X), expected,
+                    rtol=1e-8, atol=1e-8 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("name, sparse", CASES)
+def test_gase_flips_on_a_pipeline_are_the_pipeline_s_own(name, sparse):
+    # The flips GASE reports are checked on the folded decision; they must be the
+    # Pipeline's own predictions at X_adv.
+    X, Y = _data(sparse)
+    pipe = _pipeline(name, sparse).fit(X[:80], Y[:80])
+    res = GASEAttack(pipe, eps=1.0).attack(X[80:], Y[80:])
+    assert res.n_flipped.sum() > 0
+    assert_allclose((pipe.predict(res.X_adv) != Y[80:]).sum(axis=1), res.n_flipped)
+
+
+@pytest.mark.parametrize("step", [Normalizer(), MinMaxScaler(clip=True)])
+def test_non_affine_step_is_refused_naming_it(step):
+    X, Y = _data(False)
+    pipe = make_pipeline(step, OneVsRestClassifier(LinearSVC())).fit(X, Y)
+    with pytest.raises(TypeError, match=f"{type(step).__name__}.*not an affine map"):
+        as_decision(pipe)
