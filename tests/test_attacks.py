@@ -643,3 +643,64 @@ def test_loky_backend_gives_the_threaded_result():
         result = GASEAttack(model, eps=1.0, n_jobs=2).attack(rows, labels)
     assert_array_equal(result.n_flipped, expected.n_flipped)
     assert_allclose(result.X_adv, expected.X_adv)
+
+
+@pytest.mark.parametrize("Attack, params", [
+    (PGDAttack, {}), (PGDAttack, {"step_size": 1e300}), (GASEAttack, {}),
+])
+def test_returned_norms_are_within_eps_as_numpy_measures_them(Attack, params):
+    # The projection used to check a norm that can sit one rounding step below
+    # np.linalg.norm's, returning 1.0000000000000002 for eps 1 on a few rows.
+    rng = np.random.default_rng(0)
+    X_big = rng.normal(size=(5400, 5))
+    W = rng.normal(size=(4, 5))
+    Y_big = (X_big @ W.T > 0).astype(int)
+    model = RidgeClassifier().fit(X_big, Y_big)
+    result = Attack(model, eps=1.0, **params).attack(X_big, Y_big)
+    measured = np.linalg.norm(result.X_adv - X_big, axis=1)
+    assert np.all(measured <= 1.0)
+    assert np.all(result.norms >= measured)
+
+
+def test_into_ball_ends_where_rounding_of_x_plus_r_does_not_shrink():
+    from skarm.attacks._base import _into_ball
+
+    X_far = np.array([[1e16, 0.0]])
+    X_adv, norms = _into_ball(X_far, np.array([[1.5, 0.0]]), 1.2)
+    assert norms[0] <= 1.2
+    assert np.linalg.norm(X_adv - X_far) <= 1.2
+
+
+class Float32Linear(GradientOnly):
+    """A linear model computed in float32, as a torch network is: inf beyond 3.4e38."""
+
+    def decision_function(self, X):
+        with np.errstate(over="ignore"):
+            scores = X.astype(np.float32) @ self.W.T.astype(np.float32)
+        return scores.astype(np.float64) + self.b
+
+
+@pytest.mark.parametrize("eps", [1e40, 1e100, 1e300])
+def test_pgd_with_a_budget_beyond_float32_steps_back_to_finite_scores(eps):
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(4, 3)), rng.normal(size=4)
+    model, Xs = Float32Linear(W, b), rng.normal(size=(6, 3))
+    # It used to stop with "scores not finite" blaming the model's weights and its input.
+    result = PGDAttack(model, eps=eps).attack(Xs)
+    oracle = exact_attack(_ridge_with(W, b), Xs, eps=1e3).n_flipped
+    # Every iterate kept has finite scores, and the flips are real ones (3-4 labels per row
+    # are reachable within 1e3).
+    assert np.all(np.isfinite(model.decision_function(result.X_adv)))
+    assert np.all(result.n_flipped >= 2) and np.all(result.n_flipped <= oracle)
+
+
+def test_non_finite_scores_at_the_perturbed_points_name_eps():
+    class OverflowsAway(GradientOnly):
+        def decision_function(self, X):
+            scores = super().decision_function(X)
+            return np.where(np.linalg.norm(X, axis=1, keepdims=True) > 50, np.inf, scores)
+
+    rng = np.random.default_rng(0)
+    model = OverflowsAway(rng.normal(size=(3, 2)), np.full(3, -60.0))
+    with pytest.raises(ValueError, match=r"perturbed instances.*eps=1000.*smaller eps"):
+        GASEAttack(model, eps=1e3).attack(rng.normal(size=(4, 2)))

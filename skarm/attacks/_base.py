@@ -233,21 +233,39 @@ def row_norms(A):
     return scale * np.linalg.norm(A / safe[:, np.newaxis], axis=1)
 
 
+def _measured_norms(D):
+    """L2 norms of the rows of D as users measure them, and never below what they measure.
+
+    ``np.linalg.norm`` (what users and the docstrings check) and :func:`row_norms` (which
+    does not overflow) can differ by a rounding step; the larger of the two is returned
+    where ``np.linalg.norm`` is finite.
+    """
+    with np.errstate(over="ignore"):
+        plain = np.linalg.norm(D, axis=1)
+    scaled = row_norms(D)
+    return np.where(np.isfinite(plain), np.maximum(plain, scaled), scaled)
+
+
 def _into_ball(X, R, eps):
     """``X + R`` with ``||(X + R) - X|| <= eps`` exactly as computed in floating point.
 
-    The solvers keep ``||R|| <= eps`` up to rounding; a relative shrink of 1e-12 (far below
-    the overshoot) absorbs the rounding of the norm and of the addition.
+    The solvers keep ``||R|| <= eps`` up to rounding; a relative shrink (1e-12 at first,
+    far below the overshoot) absorbs the rounding of the norm and of the addition. The
+    shrink doubles on every pass, so the loop ends (at worst with ``R = 0``) whatever the
+    rounding of ``X + R`` does.
     """
     X = to_dense(X)
     X_adv = X + R
-    norms = row_norms(X_adv - X)
+    norms = _measured_norms(X_adv - X)
     over = norms > eps
+    shrink = 1e-12
     while np.any(over):
-        R[over] *= (eps / norms[over] * (1.0 - 1e-12))[:, np.newaxis]
+        factor = max(1.0 - shrink, 0.0)
+        R[over] *= (eps / norms[over] * factor)[:, np.newaxis]
         X_adv[over] = X[over] + R[over]
-        norms[over] = row_norms(X_adv[over] - X[over])
+        norms[over] = _measured_norms(X_adv[over] - X[over])
         over = norms > eps
+        shrink *= 2.0
     return X_adv, norms
 
 
@@ -470,7 +488,14 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_adv, norms = _into_ball(X, R, self.eps)
         # The check on the model's scores at the X_adv actually returned (input space).
         scores_adv = decision.decision_function(X_adv)
-        check_finite_scores(scores_adv, decision.name, "perturbed instances")
+        check_finite_scores(
+            scores_adv, decision.name, "perturbed instances",
+            cause=(
+                f"its scores are finite on X, so the perturbations (of norm up to "
+                f"eps={self.eps:g}) take the input beyond what the model's arithmetic holds "
+                "(float32 overflows above 3.4e38); use a smaller eps"
+            ),
+        )
         flipped = flipped_labels(scores_adv, signs)
         return (X_adv if keep_X_adv else None), flipped, targets, norms
 

@@ -122,19 +122,36 @@ class PGDAttack(BaseAttack):
         best_flipped = flipped0.copy()
         best_count = best_flipped.sum(axis=1)
         H = scores
+        # Per-row step length: halved where a step lands on non-finite scores.
+        steps = np.full((X.shape[0], 1), float(step))
+        J = J0  # the Jacobians at the current iterate (J0: at R = 0)
         for it in range(self.max_iter):
             # Gradient of the capped loss: the labels not yet kappa past their boundary.
             coef = np.where(signs * H > -kappa, signs, 0.0)
             if linear:
                 grad = coef @ decision.coef
             else:
-                J = J0 if it == 0 else decision.input_gradients(X + R)  # J0: at R = 0
                 grad = np.einsum("bj,bjd->bd", coef, J)
             norm = row_norms(grad)[:, np.newaxis]
-            R -= step * np.divide(grad, norm, out=np.zeros_like(grad), where=norm > 0)
+            R_prev = R.copy()
+            R -= steps * np.divide(grad, norm, out=np.zeros_like(grad), where=norm > 0)
             r_norm = row_norms(R)[:, np.newaxis]
             R *= np.minimum(1.0, eps / np.where(r_norm > 0, r_norm, 1.0))
-            H = decision.decision_function(X + R)
+            with np.errstate(over="ignore", invalid="ignore"):
+                H_new = decision.decision_function(X + R)
+            # A budget far beyond what the model's arithmetic holds (a float32 network at
+            # eps 1e40) overflows its scores: such a step is refused and the row steps
+            # back with at most half the length, and no more than twice the scale of where
+            # it stands (so a budget of 1e300 does not take 1000 halvings). Every iterate
+            # kept has finite scores.
+            bad = ~np.isfinite(H_new).all(axis=1)
+            R[bad] = R_prev[bad]
+            scale = np.maximum(row_norms(R_prev[bad]), row_norms(X[bad]))
+            steps[bad, 0] = np.minimum(0.5 * steps[bad, 0], 2.0 * np.maximum(scale, 1.0))
+            H_new[bad] = H[bad]
+            H = H_new
+            if not linear and it + 1 < self.max_iter:
+                J = decision.input_gradients(X + R)
             flipped = flipped_labels(H, signs)
             count = flipped.sum(axis=1)
             better = count > best_count

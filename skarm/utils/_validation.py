@@ -114,7 +114,7 @@ def check_finite_fit(coef, intercept, name, hint):
     )
 
 
-def check_finite_scores(scores, name, where="X"):
+def check_finite_scores(scores, name, where="X", cause=None):
     """Raise a ValueError naming the model when its decision scores are not all finite.
 
     A score of nan or inf (a model that overflowed, or a custom model returning nan) would
@@ -126,11 +126,15 @@ def check_finite_scores(scores, name, where="X"):
         return
     rows = ~finite.reshape(finite.shape[0], -1).all(axis=1)
     kind = "nan" if np.isnan(scores).any() else "inf"
+    if cause is None:
+        cause = (
+            "check the model's weights and its input (values far above 1e150 overflow "
+            "float64 arithmetic; scale them down)"
+        )
     raise ValueError(
         f"The decision scores of {name} on {where} are not finite ({kind}) for "
         f"{int(rows.sum())} of {rows.size} instances (first: row {int(np.argmax(rows))}). "
-        "Nothing can be scored or attacked from such scores: check the model's weights and "
-        "its input (values far above 1e150 overflow float64 arithmetic; scale them down)."
+        f"Nothing can be scored or attacked from such scores: {cause}."
     )
 
 
