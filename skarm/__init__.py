@@ -2,25 +2,39 @@
 
 Soft Attackability Estimator (SAE), attackability-regularised training (ARM-SAE,
 ARM-Primal) and the GASE attack, after Yang, Han and Zhang, ECML-PKDD 2021.
+
+The public names are imported on first use (PEP 562), so that ``import skarm`` and the
+``skarm`` command start in well under a second: scikit-learn, numba and the compiled
+kernels cost 3-5 s to import, and a usage error or ``--help`` needs none of them.
 """
 
-from . import attacks, datasets, deep, display, metrics
-from ._classifier import ARMClassifier, ARMPrimalClassifier, ARMSAEClassifier
-from ._feature_space import feature_space
-from ._version import __version__
-from .attacks import GASEAttack, PGDAttack
+import importlib
 
-__all__ = [
-    "ARMClassifier",
-    "ARMPrimalClassifier",
-    "ARMSAEClassifier",
-    "GASEAttack",
-    "PGDAttack",
-    "__version__",
-    "attacks",
-    "datasets",
-    "deep",
-    "display",
-    "feature_space",
-    "metrics",
-]
+from ._version import __version__
+
+_SUBMODULES = ("attacks", "datasets", "deep", "display", "metrics")
+# Public name -> the module that defines it.
+_NAMES = {
+    "ARMClassifier": "._classifier",
+    "ARMPrimalClassifier": "._classifier",
+    "ARMSAEClassifier": "._classifier",
+    "GASEAttack": ".attacks",
+    "PGDAttack": ".attacks",
+    "feature_space": "._feature_space",
+}
+
+__all__ = sorted([*_NAMES, *_SUBMODULES, "__version__"])
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name], __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

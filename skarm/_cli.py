@@ -96,8 +96,7 @@ def _reproduce(args):
         cluster = _start_backend(args.backend)
         reproduce(
             tables=args.table,
-            datasets=None if args.dataset is None
-            else [name for name in args.dataset.split(",") if name.strip()],
+            datasets=args.dataset,
             data_home=args.data_home,
             out=args.out,
             cache_dir=args.cache_dir,
@@ -143,6 +142,26 @@ def _n_jobs(text):
     return value
 
 
+def _random_state(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**32 - 1], got {value}")
+    return value
+
+
+def _dataset_names(text):
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(
+            f"names no data set ({text!r}); give one or more names separated by commas, "
+            "or leave the option out for the default"
+        )
+    return names
+
+
 def _parser():
     parser = _Parser(
         prog="skarm",
@@ -162,7 +181,8 @@ def _parser():
     )
     rep.add_argument("--table", default="all", choices=["2", "3", "4", "all"],
                      help="which table to reproduce (default: all)")
-    rep.add_argument("--dataset", default=None, metavar="NAME[,NAME...]",
+    rep.add_argument("--dataset", default=None, type=_dataset_names,
+                     metavar="NAME[,NAME...]",
                      help="digits (embedded, the default of linear models), canvases "
                           "(embedded images, the default of --model torch), emotions, "
                           "yeast, medical, enron, another MULAN name, or all (linear: "
@@ -207,7 +227,8 @@ def _parser():
             "with how to read them. Writes no files; a bare 'skarm' runs it."
         ),
     )
-    demo.add_argument("--random-state", type=int, default=0)
+    demo.add_argument("--random-state", type=_random_state, default=0, metavar="SEED",
+                      help="seed of the synthetic data (default: 0)")
     demo.set_defaults(func=_demo)
     return parser
 

@@ -953,3 +953,56 @@ def test_torch_protocol_builds_a_convnet_for_images_and_the_mlp_otherwise():
     assert image.module is ConvNet and vector.module is None
     with pytest.raises(ReproduceError, match="square images"):
         protocol_module.make_estimator("none", 0.0, protocol, image_shape=(24, 12))
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["demo", "--random-state", "-5"], "--random-state: must be in [0, 2**32 - 1], got -5"),
+    (["demo", "--random-state", "x"], "--random-state: must be an integer, got 'x'"),
+    (["reproduce", "--dataset", ","], "--dataset: names no data set (',')"),
+    (["reproduce", "--dataset", ""], "--dataset: names no data set ('')"),
+])
+def test_cli_usage_errors_are_one_line_with_status_2(argv, fragment, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(argv)
+    assert_one_line_error(capsys, exc.value.code, fragment, "--help")
+
+
+def test_reproduce_refuses_an_empty_list_of_data_sets(tmp_path):
+    for datasets in ([], [""], ",".split(",")):
+        with pytest.raises(ReproduceError, match="names no data set"):
+            reproduce(datasets=datasets, out=tmp_path, quick=True, progress=False, log=quiet)
+    assert not list(tmp_path.iterdir())
+
+
+def _python(*args, **kwargs):
+    import subprocess
+
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                          timeout=120, **kwargs)
+
+
+def test_the_command_line_starts_without_the_heavy_imports():
+    # Usage errors and --help must not pay the 3-5 s of importing scikit-learn and numba.
+    code = ("import sys, skarm._cli, skarm; "
+            "print(sorted(m for m in ('numpy', 'sklearn', 'numba', 'scipy') if m in sys.modules))")
+    assert _python("-c", code).stdout.strip() == "[]"
+    usage = _python("-X", "importtime", "-m", "skarm", "demo", "--random-state", "-1")
+    assert usage.returncode == 2
+    assert "sklearn" not in usage.stderr and "numpy" not in usage.stderr
+
+
+def test_ctrl_c_while_the_command_imports_exits_130_in_one_line(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skarm", "reproduce", "--quick", "--no-progress",
+         "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(0.5)  # past Python's own start-up, inside the imports of the run
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err

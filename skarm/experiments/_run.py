@@ -119,10 +119,17 @@ def _parse_datasets(datasets, model="linear"):
     out = []
     for name in datasets:
         name = canonical_name(name)
+        if not name:
+            continue
         everything = DEEP_DATASETS if model == "torch" else DATASETS
         for n in everything if name == "all" else (name,):
             if n not in out:
                 out.append(n)
+    if not out:
+        raise ReproduceError(
+            f"datasets={datasets!r} names no data set; give one or more names, or None for "
+            "the default."
+        )
     return out
 
 
