@@ -20,7 +20,7 @@ from sklearn.svm import LinearSVC
 from skarm import ARMClassifier, GASEAttack, PGDAttack
 from skarm.datasets import make_correlated_multilabel
 from skarm.display import AttackabilityCurveDisplay, SAEDisplay, TradeoffDisplay
-from skarm.display._tradeoff import hypervolume, pareto_mask
+from skarm.utils._pareto import hypervolume, pareto_mask
 from skarm.metrics import attackability_score, make_adversarial_scorer, soft_attackability
 from skarm.utils._sklearn_compat import InvalidParameterError
 
@@ -198,7 +198,7 @@ def test_attackability_curve_from_results_plot_on_given_axes():
         ({"metric": "accuracy"}, InvalidParameterError,
          r"The 'metric' parameter of AttackabilityCurveDisplay.from_estimator must be a str "
          r"among"),
-        ({"eps": [0.1, -1.0]}, ValueError, "eps must be finite numbers >= 0"),
+        ({"eps": [0.1, -1.0]}, ValueError, "eps must be >= 0"),
         ({"eps_scale": 0}, InvalidParameterError, "The 'eps_scale' parameter"),
         ({"names": ["a", "b"]}, ValueError, "got 2 names for 1 estimators"),
         ({"attack_params": {"max_iterations": 3}}, TypeError, "max_iterations"),
@@ -255,16 +255,6 @@ def test_pareto_mask_is_the_brute_force_non_dominated_set(seed):
     dominated = display.dominated_[0].get_offsets()
     assert len(dominated) == (~display.pareto_mask).sum()
     assert display.dominated_[0].get_alpha() < 1
-
-
-def test_hypervolume_matches_the_reproduction(global_random_seed):
-    from skarm.experiments._analysis import _hypervolume, pareto_front
-
-    rng = np.random.RandomState(global_random_seed)
-    c, a = rng.rand(30), rng.rand(30)
-    assert_allclose(hypervolume(c, a), _hypervolume(c, a, pareto_front(c, a)))
-    assert_allclose(TradeoffDisplay(clean=c, adversarial=a).hypervolume,
-                    _hypervolume(c, a, pareto_front(c, a)))
 
 
 def test_tradeoff_groups_have_their_own_fronts_and_colours():
@@ -444,3 +434,25 @@ def test_api_reference_lists_the_displays():
     listed = set(re.findall(r"^\s{3}([\w.]+)\s*$", api.read_text(), flags=re.M))
     for name in importlib.import_module("skarm.display").__all__:
         assert f"display.{name}" in listed
+
+
+@pytest.mark.parametrize("eps, values, match", [
+    ([], [], "eps is empty"),
+    ([0.1, -0.2], [1.0, 2.0], "eps must be >= 0"),
+    ([0.1, np.nan], [1.0, 2.0], "eps must be finite"),
+    ([0.1, 0.2], [1.0, np.inf], "values must be finite"),
+    ([0.1, 0.2], [1.0, np.nan], "values must be finite"),
+])
+def test_attackability_curve_from_results_refuses_what_it_cannot_draw(eps, values, match):
+    with pytest.raises(ValueError, match=f"from_results: {match}"):
+        AttackabilityCurveDisplay.from_results(eps, values)
+
+
+@pytest.mark.parametrize("clean, adversarial, match", [
+    ([], [], "clean is empty"),
+    ([0.5, np.inf], [0.1, 0.2], "clean must be finite or NaN"),
+    ([0.5, 0.6], [-np.inf, 0.2], "adversarial must be finite or NaN"),
+])
+def test_tradeoff_refuses_empty_and_infinite_scores(clean, adversarial, match):
+    with pytest.raises(ValueError, match=f"TradeoffDisplay: {match}"):
+        TradeoffDisplay(clean=clean, adversarial=adversarial)

@@ -28,7 +28,6 @@ from skarm.experiments import (
 from skarm.experiments import _protocol as protocol_module
 from skarm.experiments import _run as run_module
 from skarm.experiments._analysis import (
-    pareto_front,
     select_across_methods,
     select_alpha,
     spearman,
@@ -352,8 +351,7 @@ def test_selection_across_methods_is_at_the_reported_budget():
     assert select_across_methods(cells, p, 0.05) == ("l2", 0.1)
 
 
-def test_pareto_front_and_spearman():
-    assert pareto_front([0.8, 0.7, 0.6, 0.75], [0.1, 0.3, 0.2, 0.05]) == [0, 1]
+def test_spearman_and_trend():
     # Table 2 (Creepware): the model-level test gives CC = 1, P ~ 0 (doc: alg-protocol).
     rho, p = spearman([13.5, 11.4, 10.8, 6.9, 4.3], [31.5, 19.16, 18.06, 14.55, 11.22])
     assert rho == 1.0 and p < 1e-20

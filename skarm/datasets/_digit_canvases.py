@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch, check_random_state
 
-from ..utils._sklearn_compat import Interval, StrOptions, validate_params
+from ..utils._sklearn_compat import Count, Interval, StrOptions, validate_params
 
 __all__ = ["load_digit_canvases"]
 
@@ -70,10 +70,10 @@ def _paste(canvas, image, row, col):
 
 @validate_params(
     {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "canvas_size": [Interval(Integral, _DIGIT, 64, closed="both")],
-        "max_digits": [Interval(Integral, 1, 10, closed="both")],
-        "n_clutter": [Interval(Integral, 0, 20, closed="both")],
+        "n_samples": [Count(Integral, 1, None, closed="left")],
+        "canvas_size": [Count(Integral, _DIGIT, 64, closed="both")],
+        "max_digits": [Count(Integral, 1, 10, closed="both")],
+        "n_clutter": [Count(Integral, 0, 20, closed="both")],
         "noise": [Interval(Real, 0, 1, closed="both")],
         "source": [StrOptions({"all", "train", "test"})],
         "return_X_y": ["boolean"],

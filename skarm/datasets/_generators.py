@@ -9,7 +9,7 @@ import numpy as np
 from scipy.stats import norm
 from sklearn.utils import check_random_state
 
-from ..utils._sklearn_compat import Interval, validate_params
+from ..utils._sklearn_compat import Count, Interval, validate_params
 
 __all__ = ["make_correlated_multilabel"]
 
@@ -23,13 +23,6 @@ _FREQUENCY_RANGE = (0.15, 0.5)
 _MAX_NOISE = 1e100
 
 
-class _Count(Interval):
-    """An integer interval that, unlike scikit-learn's, does not take True and False."""
-
-    def is_satisfied_by(self, val):
-        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
-
-
 def _unit_rows(A):
     norms = np.linalg.norm(A, axis=1, keepdims=True)
     return A / np.where(norms > 0, norms, 1.0)
@@ -37,9 +30,9 @@ def _unit_rows(A):
 
 @validate_params(
     {
-        "n_samples": [_Count(Integral, 1, None, closed="left")],
-        "n_features": [_Count(Integral, 1, None, closed="left")],
-        "n_labels": [_Count(Integral, 1, None, closed="left")],
+        "n_samples": [Count(Integral, 1, None, closed="left")],
+        "n_features": [Count(Integral, 1, None, closed="left")],
+        "n_labels": [Count(Integral, 1, None, closed="left")],
         "correlation": [Interval(Real, 0.0, 1.0, closed="both")],
         "noise": [Interval(Real, 0.0, _MAX_NOISE, closed="both")],
         "return_directions": ["boolean"],

@@ -18,6 +18,7 @@ from ._base import (
     attack_constraint,
     check_matplotlib_support,
     check_names,
+    check_numbers,
     get_axes,
     named_estimators,
     named_values,
@@ -119,7 +120,8 @@ class AttackabilityCurveDisplay:
             {"metric": self.metric, "attack": self.attack, "eps_scale": self.eps_scale},
             caller_name,
         )
-        eps = as_1d(self.eps, "eps", caller_name)
+        eps = check_numbers(as_1d(self.eps, "eps", caller_name), "eps", caller_name,
+                            minimum=0.0)
         values = np.asarray(self.values, dtype=float)
         if values.ndim == 1:
             values = values[None, :]
@@ -128,6 +130,7 @@ class AttackabilityCurveDisplay:
                 f"{caller_name}: values must have one column per eps ({eps.shape[0]}); got "
                 f"shape {np.shape(self.values)}."
             )
+        check_numbers(values, "values", caller_name)
         names = check_names(self.names, values.shape[0], "curves", caller_name)
         return eps, values, names
 
@@ -228,9 +231,7 @@ class AttackabilityCurveDisplay:
              "attack_params": attack_params},
             caller,
         )
-        eps_values = as_1d(eps, "eps", caller)
-        if eps_values.size == 0 or not np.all(np.isfinite(eps_values)) or (eps_values < 0).any():
-            raise ValueError(f"{caller}: eps must be finite numbers >= 0; got {eps!r}.")
+        eps_values = check_numbers(as_1d(eps, "eps", caller), "eps", caller, minimum=0.0)
         if y is None and metric != "attackability":
             raise ValueError(f"{caller}: metric={metric!r} needs the labels y; got None.")
         names, models = named_estimators(estimator, names, caller)

@@ -117,6 +117,25 @@ def as_1d(values, name, caller_name):
     return array
 
 
+def check_numbers(array, name, caller_name, *, allow_nan=False, minimum=None):
+    """Refuse an empty ``array``, infinite values, NaN (unless ``allow_nan``: a failed
+    candidate of a search scores NaN) and values below ``minimum``; returns ``array``.
+
+    A Display draws what it is given: an inf point would be silently left out, a
+    negative budget drawn as if it meant something.
+    """
+    if array.size == 0:
+        raise ValueError(f"{caller_name}: {name} is empty; there is nothing to draw.")
+    if np.isinf(array).any() or (not allow_nan and np.isnan(array).any()):
+        what = "finite or NaN (a failed candidate)" if allow_nan else "finite"
+        raise ValueError(f"{caller_name}: {name} must be {what}; got {array.tolist()!r}.")
+    if minimum is not None and (array < minimum).any():
+        raise ValueError(
+            f"{caller_name}: {name} must be >= {minimum:g}; got {array.tolist()!r}."
+        )
+    return array
+
+
 def format_number(value):
     """A short label for an eps, a score or a parameter value."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):

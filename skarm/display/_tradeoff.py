@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.metrics import get_scorer
 
 from ..metrics import make_adversarial_scorer
+from ..utils._pareto import hypervolume, pareto_mask
 from ..utils._sklearn_compat import StrOptions
 from ._base import (
     ATTACK_NAMES,
@@ -19,6 +20,7 @@ from ._base import (
     attack_constraint,
     check_matplotlib_support,
     check_names,
+    check_numbers,
     format_number,
     get_axes,
     named_estimators,
@@ -26,63 +28,7 @@ from ._base import (
     validate,
 )
 
-__all__ = ["TradeoffDisplay", "hypervolume", "pareto_mask"]
-
-
-def pareto_mask(clean, adversarial):
-    """Mask of the points that no other point dominates (NaN points: False).
-
-    A point is dominated when another one is at least as good on both scores and better on
-    one. Equal points are all kept.
-
-    Parameters
-    ----------
-    clean, adversarial : array-like of shape (n_points,)
-        The two scores, greater is better.
-
-    Returns
-    -------
-    mask : ndarray of bool of shape (n_points,)
-    """
-    c, a = np.asarray(clean, dtype=float), np.asarray(adversarial, dtype=float)
-    mask = np.zeros(c.shape, dtype=bool)
-    finite = np.flatnonzero(np.isfinite(c) & np.isfinite(a))
-    order = finite[np.lexsort((-a[finite], -c[finite]))]  # clean desc, then adversarial desc
-    best_before = -np.inf  # the best adversarial score among strictly greater clean scores
-    start = 0
-    while start < len(order):
-        stop = start
-        while stop < len(order) and c[order[stop]] == c[order[start]]:
-            stop += 1
-        group = order[start:stop]
-        top = a[group[0]]  # the best adversarial score at this clean score
-        if top > best_before:
-            mask[group[a[group] == top]] = True
-        best_before = max(best_before, top)
-        start = stop
-    return mask
-
-
-def hypervolume(clean, adversarial):
-    """Area of the score plane the points dominate, above the origin (larger is better).
-
-    Parameters
-    ----------
-    clean, adversarial : array-like of shape (n_points,)
-        The two scores of the points (NaN points are ignored).
-
-    Returns
-    -------
-    area : float
-    """
-    c, a = np.asarray(clean, dtype=float), np.asarray(adversarial, dtype=float)
-    front = np.flatnonzero(pareto_mask(c, a))
-    front = front[np.argsort(a[front], kind="stable")]  # adversarial up, clean down
-    area, previous = 0.0, 0.0
-    for i in front:
-        area += c[i] * (a[i] - previous)
-        previous = a[i]
-    return float(area)
+__all__ = ["TradeoffDisplay"]
 
 
 def _cv_label(key):
@@ -173,8 +119,10 @@ class TradeoffDisplay:
     def __init__(self, *, clean, adversarial, names=None, groups=None,
                  clean_label="clean score", adversarial_label="score under attack"):
         caller = type(self).__name__
-        self.clean = as_1d(clean, "clean", caller)
-        self.adversarial = as_1d(adversarial, "adversarial", caller)
+        self.clean = check_numbers(as_1d(clean, "clean", caller), "clean", caller,
+                                   allow_nan=True)
+        self.adversarial = check_numbers(as_1d(adversarial, "adversarial", caller),
+                                         "adversarial", caller, allow_nan=True)
         n = self.clean.shape[0]
         if self.adversarial.shape[0] != n:
             raise ValueError(

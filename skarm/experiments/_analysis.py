@@ -16,12 +16,12 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from ..model_selection._refit import robust_refit
+from ..utils._pareto import hypervolume, pareto_front
 from ._protocol import ALL_METHODS, METHODS
 from ._protocol import budget_key as _key
 
 __all__ = [
     "analyse_dataset",
-    "pareto_front",
     "select_across_methods",
     "select_alpha",
     "spearman",
@@ -217,37 +217,6 @@ def _selection(cells, protocol):
     return out
 
 
-def pareto_front(clean, adv):
-    """Indices of the points no other point beats on both clean and adversarial F1.
-
-    Sorted by decreasing clean F1 (so adversarial F1 increases along the front).
-
-    Examples
-    --------
-    >>> from skarm.experiments._analysis import pareto_front
-    >>> pareto_front([0.7, 0.6, 0.5, 0.65], [0.3, 0.5, 0.4, 0.2])
-    [0, 1]
-    """
-    clean, adv = np.asarray(clean, dtype=float), np.asarray(adv, dtype=float)
-    order = np.lexsort((-adv, -clean))  # by clean desc, then adversarial desc
-    front, best = [], -np.inf
-    for i in order:
-        if adv[i] > best:
-            front.append(int(i))
-            best = adv[i]
-    return front
-
-
-def _hypervolume(clean, adv, front):
-    """Area dominated by the front above the origin: one number per front, larger is better."""
-    area, previous = 0.0, 0.0
-    # Along increasing adversarial F1 (decreasing clean F1) each point adds a slab.
-    for i in front:
-        area += clean[i] * (adv[i] - previous)
-        previous = adv[i]
-    return area
-
-
 def _table2(cells, protocol):
     eps = _key(protocol.eps_table2)
     grid = list(protocol.table_grid)
@@ -389,7 +358,7 @@ def _pareto(grid, protocol):
                 "front_clean": [clean[i] for i in front],
                 "front_adv": [adv[i] for i in front],
                 "front_collapsed": [points[i]["collapsed"] for i in front],
-                "hypervolume": _hypervolume(clean, adv, front),
+                "hypervolume": hypervolume(clean, adv),
                 "best_adv_matched_clean": max(matched) if matched else None,
                 "best_adv": max(adv),
                 "clean_at_best_adv": clean[int(np.argmax(adv))],

@@ -9,6 +9,8 @@ private modules is fixed in one place.
 
 from numbers import Integral
 
+import numpy as np
+
 from sklearn.base import _fit_context
 from sklearn.multiclass import _ConstantPredictor as ConstantPredictor
 from sklearn.utils import _safe_indexing
@@ -26,6 +28,7 @@ from sklearn.utils.validation import _num_samples, validate_data
 __all__ = [
     "N_JOBS_CONSTRAINT",
     "ConstantPredictor",
+    "Count",
     "HasMethods",
     "Interval",
     "InvalidParameterError",
@@ -39,6 +42,14 @@ __all__ = [
     "validate_parameter_constraints",
     "validate_params",
 ]
+
+
+class Count(Interval):
+    """An integer interval that, unlike scikit-learn's, does not take True and False
+    (``bool`` is an ``Integral``, so ``n_samples=True`` would pass as 1)."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
 
 
 def fitted_target_type(estimator):
