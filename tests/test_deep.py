@@ -827,3 +827,35 @@ def test_convnet_on_digit_canvases_beats_chance():
                         lr=3e-3, random_state=0).fit(X[:500], Y[:500])
     # Chance: predicting every label on gives micro-F1 2 p / (1 + p) ~ 0.24 at p ~ 0.14.
     assert f1_score(Y[500:], clf.predict(X[500:]), average="micro") > 0.5
+
+
+@pytest.mark.parametrize("penalty", ["Sae", "lasso", "", 1])
+def test_arm_penalty_refuses_an_unknown_penalty(penalty):
+    # It used to compute the "single" penalty for any name it did not know.
+    from skarm.deep import arm_penalty
+
+    layer = torch.nn.Linear(4, 3)
+    X = torch.randn(8, 4, requires_grad=True)
+    with pytest.raises(ValueError, match="penalty must be one of None, 'l2'"):
+        arm_penalty(penalty, logits=layer(X), y_signed=torch.ones(8, 3), alpha=0.1, X=X)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"penalty": "sea"}, "The 'penalty' parameter of ARMNet must be a str among"),
+    ({"alpha": -1.0}, r"The 'alpha' parameter of ARMNet must be a float in the range \[0.0"),
+    ({"margin_floor": 0.0}, "The 'margin_floor' parameter of ARMNet"),
+    ({"margin_weighting": "hard"}, "The 'margin_weighting' parameter of ARMNet"),
+    ({"adversarial_eps": -0.1}, "The 'adversarial_eps' parameter of ARMNet"),
+    ({"adversarial_steps": 0}, "The 'adversarial_steps' parameter of ARMNet"),
+    ({"loss_reduction": "max"}, "The 'loss_reduction' parameter of ARMNet"),
+    ({"input_jacobian": "vmap"}, "The 'input_jacobian' parameter of ARMNet"),
+])
+def test_armnet_validates_its_parameters_when_fitted(params, match, data):
+    from skarm.deep import MLP, ARMNet
+    from skarm.utils._sklearn_compat import InvalidParameterError
+
+    X, Y = data
+    net = ARMNet(MLP, module__n_features=X.shape[1], module__n_labels=Y.shape[1],
+                 max_epochs=1, verbose=0, **params)
+    with pytest.raises(InvalidParameterError, match=match):
+        net.fit(X.astype(np.float32), Y.astype(np.float32))

@@ -28,6 +28,8 @@ training needs, following skorch's customisation points (``get_loss``,
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from numbers import Integral, Real
+
 import numpy as np
 import torch
 from skorch import NeuralNet
@@ -35,6 +37,9 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from .._greedy import NonFiniteGramError
+from .._sae import MARGIN_WEIGHTINGS
+from .._vocabulary import PENALTIES
+from ..utils._sklearn_compat import Interval, StrOptions, validate_parameter_constraints
 from ._adversarial import l2_pgd_perturb
 from ._modules import label_head
 from ._penalties import INPUT_GRADIENT_PENALTIES, LAST_LAYER_PENALTIES, arm_penalty
@@ -144,6 +149,28 @@ class ARMNet(NeuralNet):
         self.adversarial_steps = adversarial_steps
         self.loss_reduction = loss_reduction
         self.input_jacobian = input_jacobian
+
+    # The parameters ARMNet adds to skorch's, checked when the net is initialised (fit or
+    # initialize()), with scikit-learn's wording; skorch checks its own.
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({p for p in PENALTIES if p is not None}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "margin_floor": [Interval(Real, 0, None, closed="neither")],
+        "margin_weighting": [StrOptions(set(MARGIN_WEIGHTINGS))],
+        "adversarial_eps": [Interval(Real, 0, None, closed="left")],
+        "adversarial_steps": [Interval(Integral, 1, None, closed="left")],
+        "loss_reduction": [StrOptions({"sum", "mean"})],
+        "input_jacobian": [StrOptions({"auto", "batched", "loop"})],
+    }
+
+    def initialize(self):
+        """Check ARMNet's own parameters, then initialise the net as skorch does."""
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {name: getattr(self, name) for name in self._parameter_constraints},
+            caller_name=type(self).__name__,
+        )
+        return super().initialize()
 
     # ------------------------------------------------------------------ helpers
     def _needs_input_gradients(self):

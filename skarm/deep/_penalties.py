@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from .._sae import SOFT_LARGE_MARGIN
+from .._vocabulary import PENALTIES
 from ._greedy import greedy_selection
 
 __all__ = [
@@ -265,6 +266,9 @@ def arm_penalty(
     >>> layer.weight.grad.shape
     torch.Size([3, 4])
     """
+    if penalty not in PENALTIES:
+        names = ", ".join(repr(p) for p in PENALTIES)
+        raise ValueError(f"penalty must be one of {names}; got {penalty!r}.")
     if penalty is None or alpha == 0:
         return logits.new_zeros(())
     if penalty in LAST_LAYER_PENALTIES:

@@ -33,11 +33,10 @@ import numpy as np
 
 from .._greedy import greedy_subset_norm
 from .._sae import MARGIN_WEIGHTINGS, arm_sae_label_weights
+from .._vocabulary import LOSSES, PENALTIES
 
 __all__ = ["LOSSES", "MARGIN_WEIGHTINGS", "PENALTIES", "Objective", "hinge_loss"]
 
-PENALTIES = (None, "l2", "nuclear", "single", "primal", "sae")
-LOSSES = ("hinge", "squared_hinge")
 
 # The hinge is minimised through its Huber smoothing: quadratic for margins in (1 - width, 1),
 # the hinge minus width/2 below that, 0 above; so at most width/2 below the hinge, with the
