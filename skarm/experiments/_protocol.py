@@ -203,9 +203,9 @@ class Protocol:
         The attack behind every "under attack" figure (C_a, adversarial F1, the selection
         of alpha): GASE, as in the paper, or per instance whichever of GASE and PGD flips
         more labels (both certify their flips, so this is still a lower bound on C*; the
-        torch protocol's choice: on the CNN GASE's linearised steps stall, measured C_a
-        1.8 against PGD's 8.1 at 0.2, and an evaluation by the weaker attack alone would
-        call the models robust).
+        torch protocol's choice: on the CNN GASE's linearised steps stall, far below
+        PGD's count (measured in the deep section of ``benchmarks/REPRODUCTION.md``), and
+        an evaluation by the weaker attack alone would call the models robust).
     model : {"linear", "torch"}
         "linear": the linear SVM (the paper's Creepware setting); "torch": the torch
         backend with :class:`~skarm.deep.ConvNet` on image data sets and the default MLP
@@ -372,7 +372,7 @@ def default_protocol(quick=False, preprocess="standardise", model="linear"):
             # DeepFool's overshoot: the linearised steps cross a curved boundary in a few
             # iterations instead of creeping up to it (1e-6 is for exact linear models).
             # No second start: on the CNN it cost 40% of GASE's time and changed no count
-            # (20 test canvases, eps = 0.2: C_a 1.65 either way).
+            # (benchmarks/REPRODUCTION.md, deep section).
             "gase_params": {"overshoot": 0.02, "restart": False},
             "report_attack": "gase+pgd",
         }

@@ -17,6 +17,7 @@ from sklearn.utils import Bunch
 
 from .._version import __version__
 from ..utils._io import atomic_write
+from ..utils._orphan import exit_with_parent
 from ._analysis import analyse_dataset
 from ._cells import CellStore, cell_config, code_fingerprint, compute_cell, to_json
 from ._claims import (
@@ -133,9 +134,14 @@ def _parse_datasets(datasets, model="linear"):
     return out
 
 
-def _run_cell(data, split, method, alpha, protocol):
+def _run_cell(data, split, method, alpha, protocol, client_pid=None):
     """Worker: compute one cell. The client writes it (a worker may have no access to the
-    client's disk: a dask or ray cluster), so a run resumes without a shared filesystem."""
+    client's disk: a dask or ray cluster), so a run resumes without a shared filesystem.
+
+    A worker process that the client (``client_pid``) started itself ends when the client
+    dies, instead of finishing cells no one will write (:mod:`skarm.utils._orphan`).
+    """
+    exit_with_parent(client_pid)
     return compute_cell(data, split, method, alpha, protocol)
 
 
@@ -335,8 +341,9 @@ def reproduce(
     pending.sort(key=lambda t: -(t[2].X_train.shape[0] * t[2].X_train.shape[1]))
     n_fitted = 0
     if pending:
+        client_pid = os.getpid()
         jobs = (
-            delayed(_run_cell)(light, split, method, alpha, protocol)
+            delayed(_run_cell)(light, split, method, alpha, protocol, client_pid)
             for name, light, split, method, alpha in pending
         )
         with _progress(len(pending), progress) as bar:
