@@ -224,7 +224,7 @@ def standardised_split(name, data_home):
 
 # the liblinear reference, not skarm.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("name", ["emotions", "yeast"])
+@pytest.mark.parametrize("name", ["emotions", pytest.param("yeast", marks=pytest.mark.slow)])
 def test_no_penalty_matches_one_vs_rest_linear_svc(name, data_home):
     """Same loss, same split: micro-F1 within 0.02 of OvR(LinearSVC)."""
     Xtr, Ytr, Xte, Yte = standardised_split(name, data_home)

@@ -10,6 +10,8 @@ from skarm.attacks._base import BaseAttack
 # fits there stop early or collapse, and skarm says so. That is tested where it matters
 # (test_classifier, test_numerical_safety); here it would only bury the real output.
 pytestmark = [
+    # The matrix of checks is long (CI runs it: `pytest -m slow`).
+    pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::skarm.exceptions.CollapsedModelWarning"),
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
     # check_classifiers_one_label: a constant label warns, as OneVsRestClassifier does.

@@ -173,6 +173,7 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
+@pytest.mark.slow  # the matrix of common checks (CI runs it: `pytest -m slow`)
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_compatible_torch_estimator(estimator, check):
     with warnings.catch_warnings():

@@ -871,6 +871,7 @@ def test_kernel_cache_check_reads_numba_index():
     assert run_module._kernels_cached()
 
 
+@pytest.mark.slow  # an end-to-end torch run (about a minute on 2 cores)
 def test_torch_quick_run_from_the_command_line(tmp_path, capsys):
     pytest.importorskip("torch")
     pytest.importorskip("skorch")

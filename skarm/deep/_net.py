@@ -164,7 +164,13 @@ class ARMNet(NeuralNet):
     }
 
     def initialize(self):
-        """Check ARMNet's own parameters, then initialise the net as skorch does."""
+        """Check ARMNet's own parameters, then initialise the net as skorch does.
+
+        Returns
+        -------
+        self : ARMNet
+            The initialised net.
+        """
         validate_parameter_constraints(
             self._parameter_constraints,
             {name: getattr(self, name) for name in self._parameter_constraints},
