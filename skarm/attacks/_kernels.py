@@ -33,7 +33,10 @@ The solver is the active-set method of Lawson and Hanson. It can first try a gue
 set (one Cholesky solve settles the problem when the guess meets the optimality conditions)
 and can start from a known feasible point: GASE starts the problem for ``T + {j}`` from the
 solution for T, so that typically one or two Cholesky solves are needed instead of ``|T|``.
-It allocates nothing; the callers own the workspace.
+It allocates nothing on its fast path; the callers own the workspace. When that path, which
+works on the Gram ``E^T E`` and so squares E's conditioning, drops a numerically dependent
+column or fails the primal check, the problem is solved again on an explicit E (a pivoted
+Cholesky factor of the Gram plus the margins) by Householder QR (doc: alg-inner-qp).
 
 **GASE on a linear model** (:func:`gase_linear_kernel`) runs the greedy (doc: alg-gase)
 per instance on the shared normalised Gram; the generic path of :mod:`._gase` uses
@@ -147,9 +150,290 @@ def _gradient(M, c, k, x, w):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _explicit_rows(Kt, signs, idx, k, c, dsc, E, tol):  # pragma: no cover - compiled
+    """Write E = [R; c^T] with R^T R = D (D_s Kt D_s) D on idx (pivoted Cholesky, rank
+    r <= k), so that the NNLS can work on E itself; returns its number of rows r + 1.
+
+    Pivots below ``tol`` are rounding noise of an exactly dependent Gram and end the
+    factorisation. The last row is the scaled margins, which are not part of the Gram: the
+    near-dependence of E's columns that makes M = E^T E singular in floating point lives
+    there, and E keeps it at its own scale instead of squared.
+    """
+    d = np.empty(k)
+    used = np.zeros(k, dtype=np.bool_)
+    for a in range(k):
+        d[a] = dsc[a] * dsc[a] * Kt[idx[a], idx[a]]
+    r = 0
+    while r < k:
+        p = -1
+        for a in range(k):
+            if not used[a] and (p < 0 or d[a] > d[p]):
+                p = a
+        if p < 0 or d[p] <= tol:
+            break
+        used[p] = True
+        piv = np.sqrt(d[p])
+        ip = idx[p]
+        for a in range(k):
+            ia = idx[a]
+            val = dsc[p] * dsc[a] * signs[ip] * signs[ia] * Kt[ip, ia]
+            for q in range(r):
+                val -= E[q, p] * E[q, a]
+            E[r, a] = val / piv if not used[a] or a == p else 0.0
+        E[r, p] = piv
+        for a in range(k):
+            d[a] = d[a] - E[r, a] * E[r, a] if not used[a] else 0.0
+        r += 1
+    for a in range(k):
+        E[r, a] = c[a]
+    return r + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _qr_solve(E, nr, k, passive, pos, A, bvec, z):  # pragma: no cover - compiled
+    """Least squares ``min ||E_P z - e_last||`` by Householder QR on the passive columns
+    of E; False when a column is (numerically) dependent on the previous ones."""
+    p = 0
+    for a in range(k):
+        z[a] = 0.0
+        if passive[a]:
+            pos[p] = a
+            p += 1
+    if p > nr:
+        return False
+    for i in range(nr):
+        bvec[i] = 0.0
+        for j in range(p):
+            A[i, j] = E[i, pos[j]]
+    bvec[nr - 1] = 1.0
+    for j in range(p):
+        norm2 = 0.0
+        col2 = 0.0
+        for i in range(j, nr):
+            norm2 += A[i, j] * A[i, j]
+        for i in range(nr):
+            col2 += E[i, pos[j]] * E[i, pos[j]]
+        norm = np.sqrt(norm2)
+        # The part of column j outside the span of the previous ones, relative to its norm.
+        if norm <= 1e-12 * np.sqrt(col2) or norm == 0.0:
+            return False
+        alpha = -norm if A[j, j] >= 0 else norm
+        v0 = A[j, j] - alpha
+        # Householder vector v = (v0, A[j+1:, j]); H = I - 2 v v^T / (v^T v).
+        vnorm2 = v0 * v0 + norm2 - A[j, j] * A[j, j]
+        if vnorm2 > 0.0:
+            for q in range(j + 1, p):
+                dot = v0 * A[j, q]
+                for i in range(j + 1, nr):
+                    dot += A[i, j] * A[i, q]
+                f = 2.0 * dot / vnorm2
+                A[j, q] -= f * v0
+                for i in range(j + 1, nr):
+                    A[i, q] -= f * A[i, j]
+            dot = v0 * bvec[j]
+            for i in range(j + 1, nr):
+                dot += A[i, j] * bvec[i]
+            f = 2.0 * dot / vnorm2
+            bvec[j] -= f * v0
+            for i in range(j + 1, nr):
+                bvec[i] -= f * A[i, j]
+        A[j, j] = alpha
+    for j in range(p - 1, -1, -1):
+        acc = bvec[j]
+        for q in range(j + 1, p):
+            acc -= A[j, q] * z[pos[q]]
+        z[pos[j]] = acc / A[j, j]
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _explicit_gradient(E, nr, k, u, w, res):  # pragma: no cover - compiled
+    """``w = E^T (e_last - E u)``, from E itself."""
+    for i in range(nr):
+        res[i] = 1.0 if i == nr - 1 else 0.0
+    for a in range(k):
+        if u[a] != 0.0:
+            for i in range(nr):
+                res[i] -= E[i, a] * u[a]
+    for a in range(k):
+        acc = 0.0
+        for i in range(nr):
+            acc += E[i, a] * res[i]
+        w[a] = acc
+
+
+@numba.njit(cache=True, nogil=True)
+def _lawson_hanson(  # pragma: no cover - compiled
+    Kt, signs, idx, k, c, dsc, tol, guess, u0, M, L, u, z, w, pos, passive, excluded, built,
+    E, nr, A, bvec,
+):
+    """Lawson-Hanson NNLS of the LDP in the scaled variables; the solution goes to ``u``.
+
+    ``nr = 0``: least squares by Cholesky on the Gram ``M = E^T E`` (rows built as
+    needed); ``nr > 0``: by QR on the explicit ``E[:nr]`` (:func:`_explicit_rows`).
+    Returns whether a column was dropped as numerically dependent (the answer may then be
+    short of the optimum).
+    """
+    explicit = nr > 0
+    dependent = False
+    solved = False
+    # Warm start: if the guessed active set meets the optimality conditions (u > 0 on it, no
+    # positive gradient off it), it is the solution.
+    n_guess = 0
+    for a in range(k):
+        passive[a] = guess[a]
+        if guess[a]:
+            n_guess += 1
+            if not explicit:
+                _build_row(Kt, signs, idx, k, c, dsc, M, built, a)
+    if n_guess > 0:
+        if explicit:
+            ok = _qr_solve(E, nr, k, passive, pos, A, bvec, z)
+        else:
+            ok = _passive_solve(M, c, k, passive, pos, L, z)
+        if ok:
+            solved = True
+            for a in range(k):
+                if passive[a] and z[a] <= 0.0:
+                    solved = False
+                    break
+            if solved:
+                if explicit:
+                    _explicit_gradient(E, nr, k, z, w, bvec)
+                else:
+                    _gradient(M, c, k, z, w)
+                for a in range(k):
+                    if not passive[a] and w[a] > tol:
+                        solved = False
+                        break
+            if solved:
+                for a in range(k):
+                    u[a] = z[a]
+    if solved:
+        return dependent
+
+    # Lawson-Hanson NNLS from u0, with the support of u0 as the passive set.
+    for a in range(k):
+        u[a] = max(u0[a], 0.0) / dsc[a]
+        passive[a] = u[a] > 0.0
+        excluded[a] = False
+        if passive[a] and not explicit:
+            _build_row(Kt, signs, idx, k, c, dsc, M, built, a)
+    if explicit:
+        _explicit_gradient(E, nr, k, u, w, bvec)
+    else:
+        _gradient(M, c, k, u, w)
+    for _ in range(3 * k + 3):
+        t = -1
+        best = tol
+        for a in range(k):
+            if not passive[a] and not excluded[a] and w[a] > best:
+                best = w[a]
+                t = a
+        if t < 0:
+            break
+        passive[t] = True
+        if not explicit:
+            _build_row(Kt, signs, idx, k, c, dsc, M, built, t)
+        first = True
+        while True:
+            if explicit:
+                ok = _qr_solve(E, nr, k, passive, pos, A, bvec, z)
+            else:
+                ok = _passive_solve(M, c, k, passive, pos, L, z)
+            if not ok:
+                # Only the column just added can break the factorisation (the previous
+                # passive set was independent); it is numerically dependent: drop it.
+                passive[t] = False
+                excluded[t] = True
+                dependent = True
+                break
+            if first and z[t] <= 0.0:
+                # Rounding made the new column useless; LH would cycle on it.
+                passive[t] = False
+                excluded[t] = True
+                break
+            first = False
+            feasible = True
+            for a in range(k):
+                if passive[a] and z[a] <= 0.0:
+                    feasible = False
+                    break
+            if feasible:
+                for a in range(k):
+                    u[a] = z[a]
+                break
+            alpha = 2.0
+            arg = -1
+            for a in range(k):
+                if passive[a] and z[a] <= 0.0:
+                    step = u[a] / (u[a] - z[a])
+                    if step < alpha:
+                        alpha = step
+                        arg = a
+            for a in range(k):
+                u[a] += alpha * (z[a] - u[a])
+                if passive[a] and u[a] <= 0.0:
+                    passive[a] = False
+                    u[a] = 0.0
+            # The blocking index leaves the passive set even if rounding left it at a
+            # tiny positive value: each pass removes at least one index, so the loop
+            # ends. (No blocking index means 0/0 steps: drop every non-positive one.)
+            if arg >= 0:
+                passive[arg] = False
+                u[arg] = 0.0
+            else:
+                for a in range(k):
+                    if passive[a] and not z[a] > 0.0:
+                        passive[a] = False
+                        u[a] = 0.0
+        if explicit:
+            _explicit_gradient(E, nr, k, u, w, bvec)
+        else:
+            _gradient(M, c, k, u, w)
+    return dependent
+
+
+@numba.njit(cache=True, nogil=True)
+def _ldp_cost(Kt, signs, mt, idx, k, c, dsc, u, nu):  # pragma: no cover - compiled
+    """The cost and the unscaled multipliers ``nu`` of the NNLS solution ``u``; inf (and
+    ``nu = 0``) when (P) is infeasible or the solution fails the primal check."""
+    denom = 1.0
+    for a in range(k):
+        denom -= c[a] * u[a]
+    if denom <= _INFEASIBLE_DENOM:
+        for a in range(k):
+            nu[a] = 0.0
+        return np.inf
+    cmax = 0.0
+    for a in range(k):
+        nu[a] = u[a] * dsc[a] / denom  # back to the unscaled variables
+        if abs(mt[idx[a]]) > cmax:
+            cmax = abs(mt[idx[a]])
+    cost2 = 0.0
+    for a in range(k):
+        acc = 0.0
+        ia = idx[a]
+        for b in range(k):
+            if nu[b] != 0.0:
+                ib = idx[b]
+                acc += signs[ia] * signs[ib] * Kt[ia, ib] * nu[b]
+        # Primal check: s_a w_a^T r <= -mu_a. A nearly infeasible problem can leave
+        # 1 - mu^T u just above the threshold, with a huge nu in the null space of the Gram
+        # that satisfies nothing; this catches it.
+        ca = mt[ia]
+        if acc < ca - 1e-9 * (cmax + abs(ca)):
+            for b in range(k):
+                nu[b] = 0.0
+            return np.inf
+        cost2 += nu[a] * acc
+    return np.sqrt(max(cost2, 0.0))
+
+
+@numba.njit(cache=True, nogil=True)
 def ldp_solve(  # pragma: no cover - compiled
     Kt, signs, mt, idx, k, guess, u0, nu, M, L, c, u, z, w, pos, passive, excluded, built,
-    dsc,
+    dsc, E, A, bvec, nu_first,
 ):
     """Normalised cost of (P) for the labels ``idx[:k]``; inf when infeasible.
 
@@ -159,6 +443,12 @@ def ldp_solve(  # pragma: no cover - compiled
     ``guess[:k]`` is an active set to try first and ``u0[:k] >= 0`` the starting point of
     the active-set iterations, in the NNLS variables ``u = nu / (1 + cost^2)`` (zero for a
     cold start). The other arguments are workspaces.
+
+    The NNLS runs on the Gram ``M = E^T E`` first (the fast path). When it had to drop a
+    numerically dependent column, or its answer fails the primal check, it runs again on
+    an explicit ``E`` (:func:`_explicit_rows`), whose conditioning is the square root of
+    M's: constraints that nearly pass through one point (a model without intercept, more
+    labels than features) make M singular to rounding while E is not.
     """
     # The columns of E, (s_a g_a, mt_a), are scaled to unit norm (D = diag(dsc)): the
     # solution is the same up to u = D u', and a huge margin of one label (a constraint
@@ -177,138 +467,32 @@ def ldp_solve(  # pragma: no cover - compiled
     # constraint holding with room to spare says nothing of the scale): with a huge budget
     # they are tiny (mu / eps), and an absolute one would accept u = 0 as optimal.
     tol = 1e-13 * cpos * (1.0 + cpos)
-
-    solved = False
-    # Warm start: if the guessed active set meets the optimality conditions (u > 0 on it, no
-    # positive gradient off it), it is the solution.
-    n_guess = 0
+    dependent = _lawson_hanson(
+        Kt, signs, idx, k, c, dsc, tol, guess, u0, M, L, u, z, w, pos, passive, excluded,
+        built, E, 0, A, bvec,
+    )
+    cost = _ldp_cost(Kt, signs, mt, idx, k, c, dsc, u, nu)
+    if not dependent and np.isfinite(cost):
+        return cost
     for a in range(k):
-        passive[a] = guess[a]
-        if guess[a]:
-            n_guess += 1
-            _build_row(Kt, signs, idx, k, c, dsc, M, built, a)
-    if n_guess > 0 and _passive_solve(M, c, k, passive, pos, L, z):
-        solved = True
-        for a in range(k):
-            if passive[a] and z[a] <= 0.0:
-                solved = False
-                break
-        if solved:
-            _gradient(M, c, k, z, w)
-            for a in range(k):
-                if not passive[a] and w[a] > tol:
-                    solved = False
-                    break
-        if solved:
-            for a in range(k):
-                u[a] = z[a]
-
-    if not solved:
-        # Lawson-Hanson NNLS from u0, with the support of u0 as the passive set.
-        for a in range(k):
-            u[a] = max(u0[a], 0.0) / dsc[a]
-            passive[a] = u[a] > 0.0
-            excluded[a] = False
-            if passive[a]:
-                _build_row(Kt, signs, idx, k, c, dsc, M, built, a)
-        _gradient(M, c, k, u, w)
-        for _ in range(3 * k + 3):
-            t = -1
-            best = tol
-            for a in range(k):
-                if not passive[a] and not excluded[a] and w[a] > best:
-                    best = w[a]
-                    t = a
-            if t < 0:
-                break
-            passive[t] = True
-            _build_row(Kt, signs, idx, k, c, dsc, M, built, t)
-            first = True
-            while True:
-                if not _passive_solve(M, c, k, passive, pos, L, z):
-                    # Only the column just added can break positive definiteness (the
-                    # previous passive set was PD); it is numerically dependent: drop it.
-                    passive[t] = False
-                    excluded[t] = True
-                    break
-                if first and z[t] <= 0.0:
-                    # Rounding made the new column useless; LH would cycle on it.
-                    passive[t] = False
-                    excluded[t] = True
-                    break
-                first = False
-                feasible = True
-                for a in range(k):
-                    if passive[a] and z[a] <= 0.0:
-                        feasible = False
-                        break
-                if feasible:
-                    for a in range(k):
-                        u[a] = z[a]
-                    break
-                alpha = 2.0
-                arg = -1
-                for a in range(k):
-                    if passive[a] and z[a] <= 0.0:
-                        step = u[a] / (u[a] - z[a])
-                        if step < alpha:
-                            alpha = step
-                            arg = a
-                for a in range(k):
-                    u[a] += alpha * (z[a] - u[a])
-                    if passive[a] and u[a] <= 0.0:
-                        passive[a] = False
-                        u[a] = 0.0
-                # The blocking index leaves the passive set even if rounding left it at a
-                # tiny positive value: each pass removes at least one index, so the loop
-                # ends. (No blocking index means 0/0 steps: drop every non-positive one.)
-                if arg >= 0:
-                    passive[arg] = False
-                    u[arg] = 0.0
-                else:
-                    for a in range(k):
-                        if passive[a] and not z[a] > 0.0:
-                            passive[a] = False
-                            u[a] = 0.0
-            _gradient(M, c, k, u, w)
-
-    denom = 1.0
+        nu_first[a] = nu[a]
+    nr = _explicit_rows(Kt, signs, idx, k, c, dsc, E, _PIVOT_EPS * (k + 1))
+    _lawson_hanson(
+        Kt, signs, idx, k, c, dsc, tol, guess, u0, M, L, u, z, w, pos, passive, excluded,
+        built, E, nr, A, bvec,
+    )
+    cost_explicit = _ldp_cost(Kt, signs, mt, idx, k, c, dsc, u, nu)
+    if cost_explicit <= cost:  # both answers are feasible points: keep the shorter
+        return cost_explicit
     for a in range(k):
-        denom -= c[a] * u[a]
-    if denom <= _INFEASIBLE_DENOM:
-        for a in range(k):
-            nu[a] = 0.0
-        return np.inf
-    for a in range(k):
-        nu[a] = u[a] * dsc[a] / denom  # back to the unscaled variables
-        c[a] = mt[idx[a]]
-    cmax = 0.0
-    for a in range(k):
-        if abs(c[a]) > cmax:
-            cmax = abs(c[a])
-    cost2 = 0.0
-    for a in range(k):
-        acc = 0.0
-        ia = idx[a]
-        for b in range(k):
-            if nu[b] != 0.0:
-                ib = idx[b]
-                acc += signs[ia] * signs[ib] * Kt[ia, ib] * nu[b]
-        # Primal check: s_a w_a^T r <= -mu_a. A nearly infeasible problem can leave
-        # 1 - mu^T u just above the threshold, with a huge nu in the null space of the Gram
-        # that satisfies nothing; this catches it.
-        if acc < c[a] - 1e-9 * (cmax + abs(c[a])):
-            for b in range(k):
-                nu[b] = 0.0
-            return np.inf
-        cost2 += nu[a] * acc
-    return np.sqrt(max(cost2, 0.0))
+        nu[a] = nu_first[a]
+    return cost
 
 
 @numba.njit(cache=True, nogil=True)
 def qp_scratch(m):  # pragma: no cover - compiled
     """Arrays for :func:`ldp_solve` on up to ``m`` labels: ``(u0, M, L, c, u, z, w, pos,
-    passive, excluded, built, dsc)``, the starting point and then the workspaces in the order
+    passive, excluded, built, dsc, E, A, bvec, nu_first)``, the starting point and then the workspaces in the order
     it takes them (``ldp_solve(..., guess, scratch[0], nu, *scratch[1:])``). One set per
     thread."""
     return (
@@ -323,6 +507,10 @@ def qp_scratch(m):  # pragma: no cover - compiled
         np.empty(m, dtype=np.bool_),
         np.empty(m, dtype=np.bool_),
         np.empty(m, dtype=np.bool_),
+        np.empty(m),
+        np.empty((m + 1, m)),
+        np.empty((m + 1, m)),
+        np.empty(m + 1),
         np.empty(m),
     )
 
