@@ -205,6 +205,21 @@ def test_gase_keeps_a_wrong_label_of_tiny_weight_and_flips_the_other(tiny):
         assert_allclose(result.norms, 5.18 / 7.35, rtol=1e-5)
 
 
+def test_oracle_beats_pgd_and_gase_on_models_without_intercept():
+    # More labels than features and no intercept: nearly dependent QP data everywhere.
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        d = int(rng.integers(1, 4))
+        m = int(rng.integers(d + 1, 9))
+        Xs = rng.normal(size=(40, d))
+        Ys = rng.integers(0, 2, size=(40, m))
+        model = _ridge_with(rng.normal(size=(m, d)), None)
+        eps = float(rng.choice([0.1, 0.5, 1.0, 2.0]))
+        exact = exact_attack(model, Xs, Ys, eps=eps).n_flipped
+        assert np.all(exact >= PGDAttack(model, eps=eps).attack(Xs, Ys).n_flipped)
+        assert np.all(exact >= GASEAttack(model, eps=eps).attack(Xs, Ys).n_flipped)
+
+
 def test_exact_attack_without_intercept_and_more_labels_than_features():
     # Without an intercept every constraint passes within the overshoot of one point, so
     # the QP's data are nearly dependent (smallest singular value ~1e-7); the solver used
