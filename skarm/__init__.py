@@ -10,7 +10,7 @@ kernels cost 3-5 s to import, and a usage error or ``--help`` needs none of them
 
 import importlib
 
-from ._version import __version__
+from ._version import __version__ as __version__  # re-exported
 
 _SUBMODULES = ("attacks", "datasets", "deep", "display", "metrics")
 # Public name -> the module that defines it.

@@ -20,8 +20,8 @@ from sklearn.svm import LinearSVC
 from skarm import ARMClassifier, GASEAttack, PGDAttack
 from skarm.datasets import make_correlated_multilabel
 from skarm.display import AttackabilityCurveDisplay, SAEDisplay, TradeoffDisplay
-from skarm.utils._pareto import hypervolume, pareto_mask
 from skarm.metrics import attackability_score, make_adversarial_scorer, soft_attackability
+from skarm.utils._pareto import hypervolume, pareto_mask
 from skarm.utils._sklearn_compat import InvalidParameterError
 
 matplotlib = pytest.importorskip("matplotlib")

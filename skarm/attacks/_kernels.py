@@ -492,9 +492,9 @@ def ldp_solve(  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True)
 def qp_scratch(m):  # pragma: no cover - compiled
     """Arrays for :func:`ldp_solve` on up to ``m`` labels: ``(u0, M, L, c, u, z, w, pos,
-    passive, excluded, built, dsc, E, A, bvec, nu_first)``, the starting point and then the workspaces in the order
-    it takes them (``ldp_solve(..., guess, scratch[0], nu, *scratch[1:])``). One set per
-    thread."""
+    passive, excluded, built, dsc, E, A, bvec, nu_first)``, the starting point and then
+    the workspaces in the order it takes them (``ldp_solve(..., guess, scratch[0], nu,
+    *scratch[1:])``). One set per thread."""
     return (
         np.empty(m),
         np.empty((m, m)),

@@ -10,7 +10,6 @@ private modules is fixed in one place.
 from numbers import Integral
 
 import numpy as np
-
 from sklearn.base import _fit_context
 from sklearn.multiclass import _ConstantPredictor as ConstantPredictor
 from sklearn.utils import _safe_indexing
