@@ -18,6 +18,7 @@ one line on stderr saying how to fix them and exit with status 2; Ctrl-C exits w
 
 import argparse
 import os
+import signal
 import sys
 
 _USAGE_ERROR = 2
@@ -239,6 +240,7 @@ def main(argv=None):
     Ctrl-C at any point, start-up included (importing scikit-learn and matplotlib takes
     seconds), prints one line on stderr and returns 130, without a traceback.
     """
+    argv_given = argv
     try:
         parser = _parser()
         argv = sys.argv[1:] if argv is None else list(argv)
@@ -247,6 +249,11 @@ def main(argv=None):
             args = parser.parse_args(["demo", *argv])
         return args.func(args)
     except KeyboardInterrupt:
+        # A second Ctrl-C (or one delivered again while the interpreter shuts down) must
+        # not turn the documented status 130 into death by the signal. Only as the
+        # process's own entry point (argv None): a caller's handlers stay its own.
+        if argv_given is None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("\nskarm: interrupted.", file=sys.stderr)
         return _INTERRUPTED
 

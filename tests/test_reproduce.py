@@ -1000,7 +1000,7 @@ def test_ctrl_c_while_the_command_imports_exits_130_in_one_line(tmp_path):
          "--out", str(tmp_path / "out")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(0.5)  # past Python's own start-up, inside the imports of the run
+    time.sleep(1.0)  # past Python's own start-up, inside the imports of the run
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
