@@ -234,6 +234,19 @@ def _parser():
     return parser
 
 
+def _forget_interrupt_inside_exec():
+    """Clear CPython's "KeyboardInterrupt left ``exec``" flag before a clean exit.
+
+    When Ctrl-C lands inside ``exec`` of a source string (``dataclasses`` and
+    ``collections.namedtuple`` build methods that way while scikit-learn imports), CPython
+    marks the interrupt as unhandled even though we catch it further up. Under
+    ``python -m skarm`` the interpreter then kills itself with SIGINT after our
+    ``sys.exit(130)`` (status -2 instead of 130). Every ``exec`` of a string resets the
+    flag first, so an empty one clears it.
+    """
+    exec("")  # noqa: S102 - a constant, empty source: nothing runs
+
+
 def main(argv=None):
     """Entry point of the ``skarm`` command; returns the exit status.
 
@@ -254,6 +267,7 @@ def main(argv=None):
         # process's own entry point (argv None): a caller's handlers stay its own.
         if argv_given is None:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _forget_interrupt_inside_exec()
         print("\nskarm: interrupted.", file=sys.stderr)
         return _INTERRUPTED
 

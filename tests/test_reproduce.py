@@ -1005,3 +1005,26 @@ def test_ctrl_c_while_the_command_imports_exits_130_in_one_line(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_interrupt_raised_inside_exec_still_exits_130_under_python_m(tmp_path):
+    # Deterministic form of the case above: CPython flags a KeyboardInterrupt that leaves
+    # ``exec`` of a string as unhandled, and ``python -m`` then dies by SIGINT (-2) after a
+    # clean ``sys.exit(130)`` unless the CLI clears the flag.
+    import subprocess
+
+    (tmp_path / "interrupt_in_exec.py").write_text(
+        "import sys\n"
+        "import skarm._cli as cli\n"
+        "class _Parser:\n"
+        "    def parse_args(self, argv):\n"
+        "        exec('raise KeyboardInterrupt')\n"
+        "cli._parser = _Parser\n"
+        "sys.exit(cli.main())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "interrupt_in_exec"], cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip() == "skarm: interrupted.", proc.stderr
