@@ -44,7 +44,7 @@ from threadpoolctl import threadpool_limits
 
 from skarm.attacks import GASEAttack, PGDAttack, exact_attack
 from skarm.datasets import make_correlated_multilabel
-from skarm.experiments import median_row_norm
+from skarm.utils import median_row_norm
 
 
 def _split(X, Y):

@@ -138,7 +138,7 @@ def run_step(step, work, args):
     else:
         from sklearn.metrics import f1_score
 
-        from skarm.experiments import median_row_norm
+        from skarm.utils import median_row_norm
         from skarm.metrics import attackability_score, make_adversarial_scorer, soft_attackability
 
         X, Y = _load(work, "X.npz", "Y.npy")

@@ -28,7 +28,7 @@ COMMON_PARAMS_DOC = """alpha : float, default=1e-4
         L2 budget of adversarial training (0 turns it off): the loss is taken at the worst
         perturbation of norm at most ``adversarial_eps`` of each training instance, found
         by ``adversarial_method``. Combines with every penalty. Give it in the units of X
-        (for example a fraction of :func:`~skarm.experiments.median_row_norm`).
+        (for example a fraction of :func:`~skarm.utils.median_row_norm`).
 
     adversarial_method : {"auto", "per-label", "pgd"}, default="auto"
         How adversarial training finds the perturbations. "per-label" (linear backend):

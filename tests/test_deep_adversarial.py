@@ -21,8 +21,8 @@ from skarm import ARMClassifier, ARMSAEClassifier  # noqa: E402
 from skarm.datasets import load_digit_attributes  # noqa: E402
 from skarm.deep import MLP, ARMNet  # noqa: E402
 from skarm.deep._adversarial import l2_pgd_perturb  # noqa: E402
-from skarm.experiments import median_row_norm  # noqa: E402
 from skarm.metrics import make_adversarial_scorer  # noqa: E402
+from skarm.utils import median_row_norm  # noqa: E402
 
 FAST = dict(backend="torch", hidden_layer_sizes=(8,), max_epochs=3, lr=0.05, random_state=0)
 

@@ -21,8 +21,8 @@ from skarm import ARMClassifier, GASEAttack, PGDAttack
 from skarm.datasets import make_correlated_multilabel
 from skarm.display import AttackabilityCurveDisplay, SAEDisplay, TradeoffDisplay
 from skarm.metrics import attackability_score, make_adversarial_scorer, soft_attackability
-from skarm.utils._pareto import hypervolume, pareto_mask
 from skarm.utils._sklearn_compat import InvalidParameterError
+from skarm.utils._tradeoff import hypervolume, pareto_mask
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")

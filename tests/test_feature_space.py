@@ -14,13 +14,14 @@ from sklearn.preprocessing import MaxAbsScaler, PolynomialFeatures, StandardScal
 from sklearn.svm import SVC, LinearSVC
 
 from skarm import ARMClassifier, GASEAttack, PGDAttack, feature_space
-from skarm.experiments import budgets, median_row_norm
+from skarm.experiments import budgets
 from skarm.metrics import (
     attackability_score,
     make_adversarial_scorer,
     sae_score,
     soft_attackability,
 )
+from skarm.utils import median_row_norm
 
 RNG = np.random.RandomState(0)
 WORDS = [f"w{i}" for i in range(40)]

@@ -32,7 +32,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skarm.datasets import load_digit_attributes
 from skarm.display import TradeoffDisplay
-from skarm.experiments import median_row_norm
+from skarm.utils import median_row_norm
 from skarm.metrics import make_adversarial_scorer
 from skarm.model_selection import robust_search
 

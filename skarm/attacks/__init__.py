@@ -3,5 +3,6 @@
 from ._gase import GASEAttack
 from ._oracle import exact_attack
 from ._pgd import PGDAttack
+from ._registry import ATTACKS
 
-__all__ = ["GASEAttack", "PGDAttack", "exact_attack"]
+__all__ = ["ATTACKS", "GASEAttack", "PGDAttack", "exact_attack"]

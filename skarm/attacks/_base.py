@@ -412,7 +412,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     # attack() needs no fit: it validates the parameters itself, through _fit_context.
     @_fit_context(prefer_skip_nested_validation=True)
-    def attack(self, X, y=None):
+    def attack(self, X, y=None, *, return_X_adv=True):
         """Attack X and return the perturbed data with per-instance details.
 
         Needs no prior :meth:`fit`.
@@ -425,6 +425,10 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             {0, 1} labels. With y and ``reference="label"`` flips are counted against y
             (labels the model already gets wrong count from the start, Eq. 1); otherwise
             against the model's prediction on X.
+        return_X_adv : bool, default=True
+            Whether to keep the perturbed instances. False (what the metrics and scorers
+            use, which need only counts) never holds ``X_adv`` whole: ``result.X_adv`` is
+            None and the memory stays that of one batch of rows.
 
         Returns
         -------
@@ -443,7 +447,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
               against;
             - ``eps``: the budget.
         """
-        return self._attack(X, y)
+        return self._attack(X, y, keep_X_adv=bool(return_X_adv))
 
     def _model(self):
         """The model attacked: the one attached by :meth:`fit`, else ``estimator``."""

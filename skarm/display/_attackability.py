@@ -303,7 +303,7 @@ def _value(model, X, y, budget, scorer, attack, metric, attack_params):
                                         != y.reshape(len(y), -1), axis=1)))
         attacker = ATTACKS[attack](model, eps=float(budget), **attack_params)
         # The counts only: the attacked X is dropped batch by batch (large sparse X).
-        return float(np.mean(attacker._attack(X, y, keep_X_adv=False).n_flipped))
+        return float(np.mean(attacker.attack(X, y, return_X_adv=False).n_flipped))
     if budget == 0:
         return float(f1_score(y, model.predict(X), average=metric.split("_")[1]))
     return float(scorer(model, X, y))

@@ -12,7 +12,7 @@ from numbers import Real
 
 import numpy as np
 
-from ..metrics._adversarial import _ATTACKS as ATTACKS
+from ..attacks import ATTACKS
 from ..utils._sklearn_compat import (
     StrOptions,
     check_matplotlib_support,

@@ -10,8 +10,8 @@ import numpy as np
 from sklearn.metrics import get_scorer
 
 from ..metrics import make_adversarial_scorer
-from ..utils._pareto import hypervolume, pareto_mask
 from ..utils._sklearn_compat import StrOptions
+from ..utils._tradeoff import hypervolume, pareto_mask
 from ._base import (
     ATTACK_NAMES,
     METRICS,

@@ -17,7 +17,6 @@ from ._protocol import (
     budgets,
     default_protocol,
     load_dataset,
-    median_row_norm,
     split_standardise,
 )
 from ._run import reproduce
@@ -30,7 +29,23 @@ __all__ = [
     "budgets",
     "default_protocol",
     "load_dataset",
-    "median_row_norm",
     "reproduce",
     "split_standardise",
 ]
+
+
+def __getattr__(name):
+    # Deprecated in 0.1: the unit of the budgets is not specific to the reproduction.
+    if name == "median_row_norm":
+        import warnings
+
+        from ..utils import median_row_norm
+
+        warnings.warn(
+            "skarm.experiments.median_row_norm is deprecated and will be removed in skarm "
+            "0.3; import it from skarm.utils instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return median_row_norm
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

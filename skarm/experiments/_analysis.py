@@ -16,7 +16,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from ..model_selection._refit import robust_refit
-from ..utils._pareto import hypervolume, pareto_front
+from ..utils._tradeoff import hypervolume, pareto_front
 from ._protocol import ALL_METHODS, METHODS
 from ._protocol import budget_key as _key
 

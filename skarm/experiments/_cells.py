@@ -33,13 +33,13 @@ from sklearn.metrics import f1_score
 from .._version import __version__
 from ..exceptions import CollapsedModelWarning
 from ..utils._io import atomic_write
+from ..utils._tradeoff import median_row_norm
 from ._protocol import (
     ADVERSARIAL,
     PROTOCOL_VERSION,
     budget_key,
     budgets,
     make_estimator,
-    median_row_norm,
 )
 
 __all__ = ["CellStore", "cell_config", "cell_key", "compute_cell", "to_json"]

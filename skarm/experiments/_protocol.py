@@ -41,8 +41,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import Normalizer, StandardScaler
-from sklearn.utils import Bunch, check_array
-from sklearn.utils.extmath import row_norms
+from sklearn.utils import Bunch
+
+from ..utils._tradeoff import median_row_norm
 
 __all__ = [
     "ADVERSARIAL",
@@ -62,7 +63,6 @@ __all__ = [
     "default_protocol",
     "load_dataset",
     "make_estimator",
-    "median_row_norm",
     "split_standardise",
 ]
 
@@ -564,31 +564,6 @@ def load_dataset(name, *, data_home=None, max_samples=None, random_state=0):
         X, Y = X[rows], Y[rows]
     return Bunch(name=name, X=X, Y=Y, target_names=target_names,
                  fingerprint=_fingerprint(X, Y), image_shape=image_shape)
-
-
-def median_row_norm(X):
-    """Return the median L2 norm of the rows of X: the scale the budgets are relative to.
-
-    Parameters
-    ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Data; a sparse matrix is read without densifying it (its memory stays that of X).
-
-    Returns
-    -------
-    norm : float
-        The median row norm.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skarm.experiments import median_row_norm
-    >>> median_row_norm(np.array([[3.0, 4.0], [0.0, 1.0], [0.0, 2.0]]))
-    2.0
-    """
-    X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
-    norms = row_norms(X) if sp.issparse(X) else np.linalg.norm(X, axis=1)
-    return float(np.median(norms))
 
 
 def budget_key(fraction):

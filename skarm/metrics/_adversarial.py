@@ -8,19 +8,17 @@ import numpy as np
 from sklearn.metrics import get_scorer
 from sklearn.utils import check_array
 
-from ..attacks import GASEAttack, PGDAttack
+from ..attacks import ATTACKS, GASEAttack
 from ..attacks._base import resolve_decision
 from ..utils._sklearn_compat import (
-    InvalidParameterError,
     StrOptions,
     _safe_indexing,
-    validate_parameter_constraints,
+    validate_entries,
     validate_params,
 )
 
 __all__ = ["attackability_score", "make_adversarial_scorer"]
 
-_ATTACKS = {"gase": GASEAttack, "pgd": PGDAttack}
 
 
 @validate_params(
@@ -93,7 +91,7 @@ def attackability_score(estimator, X, y=None, *, eps, reference="label", n_jobs=
     attack = GASEAttack(estimator, eps=eps, reference=reference, n_jobs=n_jobs)
     # Only the counts are needed: the attacked X is dropped batch by batch, so a large
     # sparse X is never densified whole.
-    return float(np.mean(attack._attack(X, y, keep_X_adv=False).n_flipped))
+    return float(np.mean(attack.attack(X, y, return_X_adv=False).n_flipped))
 
 
 # Rows of attacked data a scorer holds at a time: about 2^22 values (32 MB), at least 128.
@@ -162,7 +160,7 @@ class _AdversarialScorer:
         self._attack_params = attack_params
 
     def __call__(self, estimator, X, y, **kwargs):
-        attack = _ATTACKS[self._attack](estimator, eps=self._eps, **self._attack_params)
+        attack = ATTACKS[self._attack](estimator, eps=self._eps, **self._attack_params)
         # An unfitted or unsupported model fails here, with the attack's own error, before
         # the scorer looks at its attributes.
         resolve_decision(estimator, type(attack).__name__)
@@ -184,7 +182,7 @@ class _AdversarialScorer:
     {
         "metric": [str, callable],
         "eps": GASEAttack._parameter_constraints["eps"],
-        "attack": [StrOptions(set(_ATTACKS))],
+        "attack": [StrOptions(set(ATTACKS))],
         "attack_params": [dict, None],
     },
     prefer_skip_nested_validation=True,
@@ -242,22 +240,11 @@ def make_adversarial_scorer(metric="f1_micro", *, eps, attack="gase", attack_par
     # "'...' is not a valid scoring value", unknown attack parameters a TypeError and bad
     # values the attack's own InvalidParameterError.
     scorer = get_scorer(metric)
-    attack_class = _ATTACKS[attack]
+    attack_class = ATTACKS[attack]
     params = attack_class(None, eps=eps, **attack_params).get_params()
-    constraints = {
-        key: rule for key, rule in attack_class._parameter_constraints.items()
-        if key != "estimator"
-    }
-    try:
-        validate_parameter_constraints(
-            constraints, {key: params[key] for key in constraints},
-            caller_name=attack_class.__name__,
-        )
-    except InvalidParameterError as exc:
-        # Worded so that validate_params does not relabel it as this function's parameter.
-        message = str(exc).replace(
-            f"parameter of {attack_class.__name__} must be",
-            f"entry of attack_params (a parameter of {attack_class.__name__}) must be",
-        )
-        raise InvalidParameterError(message) from None
+    validate_entries(
+        attack_class._parameter_constraints,
+        {key: value for key, value in params.items() if key != "estimator"},
+        owner=attack_class.__name__, container="attack_params",
+    )
     return _AdversarialScorer(scorer, metric, eps, attack, attack_params)

@@ -12,10 +12,9 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from .._classifier import ARMClassifier
-from ..attacks import GASEAttack
+from ..attacks import ATTACKS, GASEAttack
 from ..linear._objective import PENALTIES
 from ..metrics import make_adversarial_scorer
-from ..metrics._adversarial import _ATTACKS
 from ..utils._sklearn_compat import (
     N_JOBS_CONSTRAINT,
     HasMethods,
@@ -85,7 +84,7 @@ def _penalty_list(penalties):
         "cv": ["cv_object"],
         "n_jobs": N_JOBS_CONSTRAINT,
         "estimator": [HasMethods(["fit", "get_params", "set_params"]), None],
-        "attack": [StrOptions(set(_ATTACKS))],
+        "attack": [StrOptions(set(ATTACKS))],
         "attack_params": [dict, None],
         "random_state": ["random_state"],
     },
@@ -127,7 +126,7 @@ def robust_search(
     eps : float
         The L2 budget of the attack the candidates are scored under, in the units of the
         search's input X (for example a fraction of
-        :func:`~skarm.experiments.median_row_norm`).
+        :func:`~skarm.utils.median_row_norm`).
     penalties : array-like, default=(None, "l2", "nuclear", "sae")
         The penalties of :class:`~skarm.ARMClassifier` to try (None, "l2", "nuclear",
         "single", "primal", "sae"). None stands for no penalty: the unregularised model

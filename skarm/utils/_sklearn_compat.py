@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
     StrOptions,
+    make_constraint,
     validate_parameter_constraints,
     validate_params,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "check_matplotlib_support",
     "fitted_target_type",
     "validate_data",
+    "validate_entries",
     "validate_parameter_constraints",
     "validate_params",
 ]
@@ -49,6 +51,35 @@ class Count(Interval):
 
     def is_satisfied_by(self, val):
         return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
+
+
+def validate_entries(constraints, params, *, owner, container):
+    """Validate parameters handed over in a dict argument, naming the dict's entry.
+
+    ``make_adversarial_scorer(attack_params={"overshoot": -1})`` must say that the
+    *entry* of ``attack_params`` is wrong, in scikit-learn's words, and not name the
+    outer function's parameter (which ``validate_params`` would do with scikit-learn's own
+    message, "The ... parameter of <function> must be ...").
+
+    Raises
+    ------
+    InvalidParameterError
+        "The 'overshoot' entry of attack_params (a parameter of GASEAttack) must be a float
+        in the range [0, inf). Got -1 instead."
+    """
+    for key, value in params.items():
+        rules = constraints.get(key, "no_validation")
+        if rules == "no_validation":
+            continue
+        rules = [make_constraint(rule) for rule in rules]
+        if any(rule.is_satisfied_by(value) for rule in rules):
+            continue
+        shown = [str(rule) for rule in rules if not rule.hidden]
+        text = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+        raise InvalidParameterError(
+            f"The {key!r} entry of {container} (a parameter of {owner}) must be {text}. "
+            f"Got {value!r} instead."
+        )
 
 
 def fitted_target_type(estimator):

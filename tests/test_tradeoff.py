@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose
 
 from skarm.display import TradeoffDisplay
 from skarm.experiments import _analysis
-from skarm.utils._pareto import hypervolume, pareto_front, pareto_mask
+from skarm.utils._tradeoff import hypervolume, pareto_front, pareto_mask
 
 
 def brute_front(c, a):
@@ -60,3 +60,23 @@ def test_tables_and_plots_use_the_same_front():
     display = TradeoffDisplay(clean=c, adversarial=a)
     assert np.flatnonzero(display.pareto_mask).tolist() == sorted(pareto_front(c, a))
     assert pareto_front(c, a) == [0, 1, 2]
+
+
+def test_median_row_norm_matches_numpy_dense_and_sparse():
+    import scipy.sparse as sp
+
+    from skarm.utils import median_row_norm
+
+    X = np.random.RandomState(0).normal(size=(7, 3))
+    expected = np.median(np.sqrt((X**2).sum(axis=1)))
+    assert median_row_norm(X) == pytest.approx(expected, rel=1e-14)
+    assert median_row_norm(sp.csr_matrix(X)) == pytest.approx(expected, rel=1e-14)
+
+
+def test_median_row_norm_old_import_is_deprecated():
+    import skarm.experiments
+    from skarm.utils import median_row_norm
+
+    with pytest.warns(FutureWarning, match="skarm.utils"):
+        old = skarm.experiments.median_row_norm
+    assert old is median_row_norm

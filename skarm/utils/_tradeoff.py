@@ -1,12 +1,46 @@
-"""Pareto fronts of two scores (clean and under attack): one definition for the whole
-package, so that the reproduction's tables and the Displays' plots agree point for point."""
+"""The accuracy-robustness trade-off: the unit of the budgets and the fronts of two scores.
+
+:func:`median_row_norm` is the scale every documented budget ``eps`` is a fraction of;
+:func:`pareto_mask`, :func:`pareto_front` and :func:`hypervolume` compare models on two
+scores (clean and under attack). One definition for the whole package, so that the
+reproduction's tables, the Displays' plots and user code agree point for point.
+"""
 
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
+from sklearn.utils import check_array
+from sklearn.utils.extmath import row_norms
 
-__all__ = ["hypervolume", "pareto_front", "pareto_mask"]
+__all__ = ["hypervolume", "median_row_norm", "pareto_front", "pareto_mask"]
+
+
+def median_row_norm(X):
+    """Return the median L2 norm of the rows of X: the scale budgets are given in.
+
+    A budget ``eps = 0.05 * median_row_norm(X_train)`` moves a typical instance by 5% of its
+    length, whatever the units of the features.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Data; a sparse matrix is read without densifying it (its memory stays that of X).
+
+    Returns
+    -------
+    norm : float
+        The median row norm.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skarm.utils import median_row_norm
+    >>> median_row_norm(np.array([[3.0, 4.0], [0.0, 1.0], [0.0, 2.0]]))
+    2.0
+    """
+    X = check_array(X, accept_sparse=("csr", "csc"), dtype=np.float64, input_name="X")
+    return float(np.median(row_norms(X)))
 
 
 def pareto_mask(clean, adversarial):
@@ -73,7 +107,7 @@ def pareto_front(clean, adversarial):
 
     Examples
     --------
-    >>> from skarm.utils._pareto import pareto_front
+    >>> from skarm.utils._tradeoff import pareto_front
     >>> pareto_front([0.7, 0.6, 0.5, 0.65, 0.6], [0.3, 0.5, 0.4, 0.2, 0.5])
     [0, 1, 4]
     """
