@@ -456,3 +456,234 @@ def test_attackability_curve_from_results_refuses_what_it_cannot_draw(eps, value
 def test_tradeoff_refuses_empty_and_infinite_scores(clean, adversarial, match):
     with pytest.raises(ValueError, match=f"TradeoffDisplay: {match}"):
         TradeoffDisplay(clean=clean, adversarial=adversarial)
+
+
+# --------------------------------------------------------------------------------------
+# One base, one convention: __init__ stores, from_estimator -> from_values -> plot
+# --------------------------------------------------------------------------------------
+
+
+DISPLAYS = [AttackabilityCurveDisplay, SAEDisplay, TradeoffDisplay]
+
+
+@pytest.mark.parametrize("cls", DISPLAYS)
+def test_every_display_is_a_base_display_with_the_same_constructors(cls):
+    from skarm.display._base import _BaseDisplay
+
+    assert issubclass(cls, _BaseDisplay)
+    for name in ("from_estimator", "from_values"):
+        assert isinstance(inspect.getattr_static(cls, name), classmethod), name
+    assert inspect.isfunction(inspect.getattr_static(cls, "plot"))
+
+
+def test_constructors_store_their_arguments_as_given():
+    eps, values = [0.1, 0.2], [[1.0, 2.0]]
+    curve = AttackabilityCurveDisplay(eps=eps, values=values, names=["a"])
+    assert curve.eps is eps and curve.values is values
+    sae_values = [np.array([1.0, 2.0])]
+    sae = SAEDisplay(values=sae_values)
+    assert sae.values is sae_values
+    clean, adversarial, names = [0.8, 0.7], [0.4, 0.5], ["a", "b"]
+    tradeoff = TradeoffDisplay(clean=clean, adversarial=adversarial, names=names)
+    assert tradeoff.clean is clean and tradeoff.adversarial is adversarial
+    assert tradeoff.names is names
+    for display in (curve, sae, tradeoff):
+        assert not hasattr(display, "ax_")  # nothing drawn before plot
+
+
+def test_constructors_of_curves_and_sae_check_nothing_plot_does():
+    # Checking happens where the values are used: from_values and plot.
+    display = AttackabilityCurveDisplay(eps=[], values=[])
+    with pytest.raises(ValueError, match="AttackabilityCurveDisplay.plot: eps is empty"):
+        display.plot()
+    display = SAEDisplay(values=[1.0, -2.0])
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        display.plot()
+
+
+def test_tradeoff_init_computes_no_front(monkeypatch):
+    import skarm.display._tradeoff as module
+
+    calls = []
+    monkeypatch.setattr(module, "pareto_mask",
+                        lambda c, a: calls.append("pareto_mask") or pareto_mask(c, a))
+    monkeypatch.setattr(module, "hypervolume",
+                        lambda c, a: calls.append("hypervolume") or hypervolume(c, a))
+    display = TradeoffDisplay(clean=[0.8, 0.7, 0.6], adversarial=[0.4, 0.5, 0.3],
+                              groups=["A", "A", "B"])
+    assert calls == []
+    assert_array_equal(display.pareto_mask, [True, True, True])
+    assert "pareto_mask" in calls
+    calls.clear()
+    assert set(display.hypervolume) == {"A", "B"}
+    assert "hypervolume" in calls
+
+
+def test_tradeoff_fronts_follow_the_stored_scores():
+    display = TradeoffDisplay(clean=[0.8, 0.7], adversarial=[0.4, 0.5])
+    assert_array_equal(display.pareto_mask, [True, True])
+    display.adversarial = [0.6, 0.5]  # now the first point dominates the second
+    assert_array_equal(display.pareto_mask, [True, False])
+    assert_allclose(display.hypervolume, hypervolume([0.8, 0.7], [0.6, 0.5]))
+    display.plot(clip=False)
+    assert_allclose(display.front_lines_[0].get_xydata(), [[0.8, 0.6]])
+
+
+def _spy_from_values(monkeypatch, cls):
+    """Record the calls of cls.from_values, which still runs."""
+    calls = []
+    original = cls.from_values.__func__
+
+    def spy(klass, *args, **kwargs):
+        calls.append((args, kwargs))
+        return original(klass, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "from_values", classmethod(spy))
+    return calls
+
+
+def test_attackability_from_estimator_funnels_into_from_values(models, monkeypatch):
+    calls = _spy_from_values(monkeypatch, AttackabilityCurveDisplay)
+    display = AttackabilityCurveDisplay.from_estimator(models, X, Y, eps=[0.0, 0.5],
+                                                       metric="f1_micro", eps_scale=2.0)
+    assert len(calls) == 1
+    (eps, values), kwargs = calls[0]
+    assert_allclose(eps, [0.0, 0.5])
+    assert_allclose(values, display.values)
+    assert kwargs["names"] == list(models) and kwargs["metric"] == "f1_micro"
+    # from_values on the same numbers draws the same
+    same = AttackabilityCurveDisplay.from_values(
+        [0.0, 0.5], dict(zip(models, display.values, strict=True)), metric="f1_micro",
+        eps_scale=2.0,
+    )
+    for line, other in zip(display.lines_, same.lines_, strict=True):
+        assert_allclose(line.get_xydata(), other.get_xydata())
+        assert line.get_label() == other.get_label()
+    assert same.ax_.get_xlabel() == display.ax_.get_xlabel()
+    assert same.ax_.get_ylabel() == display.ax_.get_ylabel()
+
+
+def test_sae_from_estimator_funnels_into_from_values(models, monkeypatch):
+    calls = _spy_from_values(monkeypatch, SAEDisplay)
+    display = SAEDisplay.from_estimator(models, X, bins=7)
+    assert len(calls) == 1
+    (values,), kwargs = calls[0]
+    assert kwargs["names"] == list(models) and kwargs["bins"] == 7
+    same = SAEDisplay.from_values(dict(zip(models, values, strict=True)), bins=7)
+    for mine, theirs in zip(display.median_lines_, same.median_lines_, strict=True):
+        assert_allclose(mine.get_xdata(), theirs.get_xdata())
+    assert [len(h) for h in display.hists_] == [len(h) for h in same.hists_]
+
+
+def test_tradeoff_from_estimator_and_from_cv_results_funnel_into_from_values(
+        models, monkeypatch):
+    calls = _spy_from_values(monkeypatch, TradeoffDisplay)
+    display = TradeoffDisplay.from_estimator(models, X, Y, eps=0.5, clip=False)
+    (clean, adversarial), kwargs = calls[-1]
+    same = TradeoffDisplay.from_values(clean, adversarial, names=kwargs["names"],
+                                       clean_label=kwargs["clean_label"],
+                                       adversarial_label=kwargs["adversarial_label"],
+                                       clip=False)
+    assert_allclose(same.front_lines_[0].get_xydata(), display.front_lines_[0].get_xydata())
+    assert same.ax_.get_ylabel() == display.ax_.get_ylabel()
+    assert sorted(t.get_text() for t in same.annotations_) == sorted(
+        t.get_text() for t in display.annotations_)
+    calls.clear()
+    cv_results = {"mean_test_clean": [0.8, 0.7, 0.6], "mean_test_adversarial": [0.4, 0.5, 0.3],
+                  "params": [{"alpha": 0.1}, {"alpha": 1.0}, {"alpha": 10.0}]}
+    TradeoffDisplay.from_cv_results(cv_results)
+    (clean, adversarial), kwargs = calls[0]
+    assert_allclose(clean, [0.8, 0.7, 0.6]) and kwargs["names"][0] == "alpha=0.1"
+
+
+def test_tradeoff_from_values_is_the_constructor_then_plot():
+    c, a = [0.80, 0.78, 0.75, 0.30, 0.10], [0.40, 0.50, 0.55, 0.20, 0.05]
+    names = list("abcde")
+    built = TradeoffDisplay(clean=c, adversarial=a, names=names).plot(annotate="all")
+    made = TradeoffDisplay.from_values(c, a, names=names, annotate="all")
+    assert isinstance(made, TradeoffDisplay)
+    assert made.clean == c and made.names == names
+    assert_allclose(made.front_lines_[0].get_xydata(), built.front_lines_[0].get_xydata())
+    assert made.clip_text_.get_text() == built.clip_text_.get_text()
+    assert [t.get_text() for t in made.annotations_] == [t.get_text()
+                                                         for t in built.annotations_]
+    assert made.ax_.get_xlim() == built.ax_.get_xlim()
+
+
+def test_from_values_errors_name_from_values():
+    with pytest.raises(ValueError, match="AttackabilityCurveDisplay.from_values: eps is empty"):
+        AttackabilityCurveDisplay.from_values([], [])
+    with pytest.raises(InvalidParameterError, match="The 'attack' parameter of "
+                       "AttackabilityCurveDisplay.from_values must be"):
+        AttackabilityCurveDisplay.from_values([0.1], [1.0], attack="fgsm")
+    with pytest.raises(ValueError, match="SAEDisplay.from_values: SAE values must be"):
+        SAEDisplay.from_values([1.0, np.inf])
+    # TradeoffDisplay's constructor checks the scores where they are given
+    with pytest.raises(ValueError, match="TradeoffDisplay: clean and adversarial must have "
+                       "the same length"):
+        TradeoffDisplay.from_values([0.1, 0.2], [0.1])
+
+
+def test_from_results_is_a_deprecated_alias_of_from_values():
+    eps, values = [0.1, 0.2, 0.3], {"a": [1.0, 2.0, 3.0], "b": [0.5, 1.0, 1.5]}
+    with pytest.warns(FutureWarning, match=re.escape(
+            "AttackabilityCurveDisplay.from_results is deprecated in 0.1 and will be removed "
+            "in 0.3; use AttackabilityCurveDisplay.from_values instead.")) as record:
+        old = AttackabilityCurveDisplay.from_results(eps, values, metric="f1_micro",
+                                                     xlabel="budget")
+    assert record[0].filename == __file__  # the warning points at the caller
+    new = AttackabilityCurveDisplay.from_values(eps, values, metric="f1_micro",
+                                                xlabel="budget")
+    assert old.names == new.names == ["a", "b"]
+    assert old.metric == new.metric == "f1_micro"
+    for line, other in zip(old.lines_, new.lines_, strict=True):
+        assert_allclose(line.get_xydata(), other.get_xydata())
+    assert old.ax_.get_xlabel() == "budget" == new.ax_.get_xlabel()
+
+
+def test_tradeoff_plot_checks_reference_and_hollow():
+    display = TradeoffDisplay(clean=[0.8, 0.7], adversarial=[0.4, 0.5])
+    with pytest.raises(ValueError, match=r"TradeoffDisplay.plot: reference must be a pair"):
+        display.plot(reference=(0.5, 0.3, 0.1))
+    with pytest.raises(ValueError, match=r"hollow must have one entry per point \(2\)"):
+        display.plot(hollow=[True])
+    display.plot(hollow=[True, False], hollow_label="collapsed")
+    labels = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert "collapsed" in labels
+
+
+# --------------------------------------------------------------------------------------
+# Only public matplotlib API
+# --------------------------------------------------------------------------------------
+
+
+def test_displays_reach_no_private_matplotlib_api():
+    import ast
+
+    import skarm.display as package
+
+    own = {"self", "cls", "display", "_BaseDisplay"}
+    for path in Path(package.__file__).parent.glob("*.py"):
+        source = path.read_text()
+        assert "_get_renderer" not in source, path.name
+        for node in ast.walk(ast.parse(source)):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                    and not node.attr.startswith("__")):
+                receiver = node.value.id if isinstance(node.value, ast.Name) else None
+                assert receiver in own, f"{path.name}:{node.lineno}: .{node.attr}"
+
+
+def test_labels_are_placed_on_a_canvas_without_get_renderer():
+    from matplotlib.figure import Figure
+
+    figure = Figure()  # a bare FigureCanvasBase: no get_renderer of its own
+    assert not hasattr(figure.canvas, "get_renderer")
+    c = [0.80, 0.78, 0.75, 0.30, 0.10, 0.79]
+    a = [0.40, 0.50, 0.55, 0.20, 0.05, 0.45]
+    display = TradeoffDisplay(clean=c, adversarial=a, names=list("abcdef")).plot(
+        ax=figure.subplots())
+    assert display.figure_ is figure
+    assert sorted(t.get_text() for t in display.annotations_) == ["a", "b", "c", "f"]
+    boxes = [t.get_window_extent() for t in display.annotations_]
+    assert not any(b1.overlaps(b2) for i, b1 in enumerate(boxes) for b2 in boxes[i + 1:])
+    assert display.clip_text_.get_text().startswith("2 of 6 points not shown")

@@ -130,11 +130,11 @@ for name, (f1_adv, gase_flips, pgd_flips) in curves.items():
 # right, the number of labels flipped per instance: GASE, which searches label sets
 # greedily and solves for the smallest perturbation that flips each set, flips more labels
 # than PGD at every budget, so it is the stricter test of robustness.
-# :class:`~skarm.display.AttackabilityCurveDisplay` draws such curves; ``from_results``
+# :class:`~skarm.display.AttackabilityCurveDisplay` draws such curves; ``from_values``
 # takes the values computed above (``from_estimator`` would run the attacks itself), and
 # ``eps_scale`` says the budgets are fractions of the median norm.
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-AttackabilityCurveDisplay.from_results(
+AttackabilityCurveDisplay.from_values(
     np.r_[0.0, fractions], {name: f1_adv for name, (f1_adv, _, _) in curves.items()},
     metric="f1_micro", eps_scale=median_norm, ax=axes[0],
     xlabel="eps / median L2 norm of the standardised inputs",
@@ -142,7 +142,7 @@ AttackabilityCurveDisplay.from_results(
 axes[0].set_title("F1 under attack (eps = 0: clean F1)")
 for k, (name, (_, gase_flips, pgd_flips)) in enumerate(curves.items()):
     for attack, flips, style in [("gase", gase_flips, "-"), ("pgd", pgd_flips, "--")]:
-        AttackabilityCurveDisplay.from_results(
+        AttackabilityCurveDisplay.from_values(
             fractions, flips, names=f"{name}, {attack.upper()}", attack=attack,
             ax=axes[1], xlabel="eps / median L2 norm of the standardised inputs",
             ylabel="mean labels flipped per instance (C_a for GASE)",

@@ -132,7 +132,7 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
 SAEDisplay.from_values(sae, bins=40, ax=axes[0])
 axes[0].set_title("SAE of the MLP (test instances)")
 clean = [f1_score(Y_attack, model.predict(X_attack), average="micro") for model in models.values()]
-AttackabilityCurveDisplay.from_results(
+AttackabilityCurveDisplay.from_values(
     [0.0, *fractions], {name: [c, *f1_adv[name]] for name, c in zip(models, clean, strict=True)},
     metric="f1_micro", eps_scale=median_norm, ax=axes[1],
     xlabel="eps / median L2 norm of the standardised inputs",

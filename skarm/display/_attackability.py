@@ -10,24 +10,17 @@ from sklearn.metrics import f1_score
 
 from ..metrics import make_adversarial_scorer
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._base import (
-    ATTACK_NAMES,
-    ATTACKS,
-    METRICS,
-    as_1d,
-    attack_constraint,
-    check_matplotlib_support,
-    check_names,
-    check_numbers,
-    get_axes,
-    named_estimators,
-    named_values,
-    validate,
-)
+from ._base import ATTACK_NAMES, ATTACKS, METRICS, _BaseDisplay, attack_constraint
 
 __all__ = ["AttackabilityCurveDisplay"]
 
 _CURVE_METRICS = ("attackability", *METRICS)
+# The rules of the stored parameters, checked by from_estimator, from_values and plot.
+_CONSTRAINTS = {
+    "metric": [StrOptions(set(_CURVE_METRICS))],
+    "attack": attack_constraint(),
+    "eps_scale": [Interval(Real, 0, None, closed="neither")],
+}
 
 
 def _ylabel(metric, attack):
@@ -43,14 +36,14 @@ def _xlabel(eps_scale):
     return f"eps: L2 attack budget / {eps_scale:.3g}"
 
 
-class AttackabilityCurveDisplay:
+class AttackabilityCurveDisplay(_BaseDisplay):
     """Curves of the attackability C_a, or of an F1 score under attack, against eps.
 
     One curve per model on one axes: the mean number of labels an attack flips within
     an L2 budget eps (:func:`~skarm.metrics.attackability_score` for GASE), or the micro-
     or macro-F1 on the attacked data (:func:`~skarm.metrics.make_adversarial_scorer`).
-    Use :meth:`from_estimator` to attack fitted models, or :meth:`from_results` to draw
-    values computed elsewhere. All parameters are stored as attributes.
+    Use :meth:`from_estimator` to attack fitted models, or :meth:`from_values` to draw
+    values computed elsewhere. All parameters are stored as attributes, as given.
 
     Read more in the :ref:`User Guide <tradeoff_displays>`.
 
@@ -110,18 +103,11 @@ class AttackabilityCurveDisplay:
         self.attack = attack
         self.eps_scale = eps_scale
 
-    def _checked(self, caller_name):
-        validate(
-            {
-                "metric": [StrOptions(set(_CURVE_METRICS))],
-                "attack": attack_constraint(),
-                "eps_scale": [Interval(Real, 0, None, closed="neither")],
-            },
-            {"metric": self.metric, "attack": self.attack, "eps_scale": self.eps_scale},
-            caller_name,
-        )
-        eps = check_numbers(as_1d(self.eps, "eps", caller_name), "eps", caller_name,
-                            minimum=0.0)
+    def _check_values(self, caller_name):
+        """``(eps, values, names)``, checked: 1-D eps, one row of values per curve."""
+        self._validate(_CONSTRAINTS, vars(self), caller_name)
+        eps = self._check_numbers(self._as_1d(self.eps, "eps", caller_name), "eps",
+                                  caller_name, minimum=0.0)
         values = np.asarray(self.values, dtype=float)
         if values.ndim == 1:
             values = values[None, :]
@@ -130,8 +116,8 @@ class AttackabilityCurveDisplay:
                 f"{caller_name}: values must have one column per eps ({eps.shape[0]}); got "
                 f"shape {np.shape(self.values)}."
             )
-        check_numbers(values, "values", caller_name)
-        names = check_names(self.names, values.shape[0], "curves", caller_name)
+        self._check_numbers(values, "values", caller_name)
+        names = self._check_names(self.names, values.shape[0], "curves", caller_name)
         return eps, values, names
 
     def plot(self, ax=None, *, xlabel=None, ylabel=None, line_kwargs=None):
@@ -154,10 +140,9 @@ class AttackabilityCurveDisplay:
         display : AttackabilityCurveDisplay
             Object that stores computed values.
         """
-        caller = f"{type(self).__name__}.plot"
-        check_matplotlib_support(caller)
-        eps, values, names = self._checked(caller)
-        ax, figure = get_axes(ax, caller)
+        caller = self._check_call("plot")
+        eps, values, names = self._check_values(caller)
+        ax = self._axes(ax)
         kwargs = {"marker": "o", **(line_kwargs or {})}
         order = np.argsort(eps, kind="stable")
         self.lines_ = []
@@ -172,7 +157,6 @@ class AttackabilityCurveDisplay:
         ax.grid(alpha=0.3)
         if names is not None:
             ax.legend()
-        self.ax_, self.figure_ = ax, figure
         return self
 
     @classmethod
@@ -218,25 +202,14 @@ class AttackabilityCurveDisplay:
         display : AttackabilityCurveDisplay
             Object that stores computed values.
         """
-        caller = f"{cls.__name__}.from_estimator"
-        check_matplotlib_support(caller)
-        validate(
-            {
-                "metric": [StrOptions(set(_CURVE_METRICS))],
-                "attack": attack_constraint(),
-                "eps_scale": [Interval(Real, 0, None, closed="neither")],
-                "attack_params": [dict, None],
-            },
-            {"metric": metric, "attack": attack, "eps_scale": eps_scale,
-             "attack_params": attack_params},
-            caller,
-        )
-        eps_values = check_numbers(as_1d(eps, "eps", caller), "eps", caller, minimum=0.0)
+        caller = cls._check_call("from_estimator",
+                                 {**_CONSTRAINTS, "attack_params": [dict, None]}, locals())
+        eps = cls._check_numbers(cls._as_1d(eps, "eps", caller), "eps", caller, minimum=0.0)
         if y is None and metric != "attackability":
             raise ValueError(f"{caller}: metric={metric!r} needs the labels y; got None.")
-        names, models = named_estimators(estimator, names, caller)
+        names, models = cls._named_estimators(estimator, names, caller)
         attack_params = dict(attack_params or {})
-        budgets = eps_values * eps_scale
+        budgets = eps * eps_scale
         # The scorers check the attack parameters once, before any attack runs.
         scorers = [
             make_adversarial_scorer(metric if metric != "attackability" else "f1_micro",
@@ -249,13 +222,12 @@ class AttackabilityCurveDisplay:
              for b, scorer in zip(budgets, scorers, strict=True)]
             for model in models
         ])
-        display = cls(eps=eps_values, values=values, names=names, metric=metric,
-                      attack=attack, eps_scale=eps_scale)
-        return display.plot(ax=ax, **kwargs)
+        return cls.from_values(eps, values, names=names, metric=metric, attack=attack,
+                               eps_scale=eps_scale, ax=ax, **kwargs)
 
     @classmethod
-    def from_results(cls, eps, values, *, names=None, metric="attackability", attack="gase",
-                     eps_scale=1.0, ax=None, **kwargs):
+    def from_values(cls, eps, values, *, names=None, metric="attackability", attack="gase",
+                    eps_scale=1.0, ax=None, **kwargs):
         """Plot metric values computed elsewhere against eps.
 
         Parameters
@@ -282,13 +254,43 @@ class AttackabilityCurveDisplay:
         display : AttackabilityCurveDisplay
             Object that stores computed values.
         """
-        caller = f"{cls.__name__}.from_results"
-        check_matplotlib_support(caller)
-        names, values = named_values(values, names, caller)
-        display = cls(eps=eps, values=values, names=names, metric=metric, attack=attack,
-                      eps_scale=eps_scale)
-        display._checked(caller)
-        return display.plot(ax=ax, **kwargs)
+        return cls._from_values("from_values", eps, values, names=names, metric=metric,
+                                attack=attack, eps_scale=eps_scale, ax=ax, **kwargs)
+
+    @classmethod
+    def from_results(cls, eps, values, **kwargs):
+        """Plot metric values computed elsewhere against eps (deprecated).
+
+        .. deprecated:: 0.1
+            ``from_results`` is deprecated in 0.1 and will be removed in 0.3; use
+            :meth:`from_values`, which takes the same parameters, instead.
+
+        Parameters
+        ----------
+        eps : array-like of shape (n_eps,)
+            The budgets.
+        values : array-like of shape (n_curves, n_eps), (n_eps,) or dict of str to array
+            The metric at each budget, one row per model.
+        **kwargs : dict
+            The other parameters of :meth:`from_values`.
+
+        Returns
+        -------
+        display : AttackabilityCurveDisplay
+            Object that stores computed values.
+        """
+        cls._deprecated("from_results", "from_values")
+        return cls._from_values("from_results", eps, values, **kwargs)
+
+    @classmethod
+    def _from_values(cls, method, eps, values, *, names=None, ax=None, **kwargs):
+        """from_values, whose errors name ``method`` (the deprecated alias's own name)."""
+        caller = cls._check_call(method)
+        names, values = cls._named_values(values, names, caller)
+        # The constructor's other parameters; the rest of kwargs goes to plot.
+        params = {k: kwargs.pop(k) for k in _CONSTRAINTS if k in kwargs}
+        return cls._plot_values(caller, ax, kwargs, eps=eps, values=values, names=names,
+                                **params)
 
 
 def _value(model, X, y, budget, scorer, attack, metric, attack_params):

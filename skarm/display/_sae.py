@@ -11,20 +11,18 @@ import numpy as np
 from .._sae import DEFAULT_DELTA
 from ..metrics import soft_attackability
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._base import (
-    check_matplotlib_support,
-    check_names,
-    get_axes,
-    named_estimators,
-    named_values,
-    plain_log_ticks,
-    validate,
-)
+from ._base import _BaseDisplay, plain_log_ticks
 
 __all__ = ["SAEDisplay"]
 
+_PLOT_CONSTRAINTS = {
+    "bins": [Interval(Integral, 1, None, closed="left")],
+    "log_scale": ["boolean", StrOptions({"auto"})],
+    "hist_kwargs": [dict, None],
+}
 
-class SAEDisplay:
+
+class SAEDisplay(_BaseDisplay):
     """Histogram of the per-instance soft attackability (SAE), mean and median marked.
 
     The SAE (:func:`~skarm.metrics.soft_attackability`) of an instance is how far one
@@ -82,7 +80,8 @@ class SAEDisplay:
         self.values = values
         self.names = names
 
-    def _checked(self, caller_name):
+    def _check_values(self, caller_name):
+        """``(arrays, names)``: one checked 1-D array of SAE values per model."""
         values = self.values
         if isinstance(values, np.ndarray):
             values = [values] if values.ndim == 1 else list(values)
@@ -101,7 +100,7 @@ class SAEDisplay:
             if not np.all(np.isfinite(v)) or (v < 0).any():
                 raise ValueError(f"{caller_name}: SAE values must be finite and >= 0.")
             arrays.append(v)
-        names = check_names(self.names, len(arrays), "arrays of values", caller_name)
+        names = self._check_names(self.names, len(arrays), "arrays of values", caller_name)
         return arrays, names
 
     def plot(self, ax=None, *, bins=30, log_scale="auto", hist_kwargs=None):
@@ -124,25 +123,10 @@ class SAEDisplay:
         display : SAEDisplay
             Object that stores computed values.
         """
-        caller = f"{type(self).__name__}.plot"
-        check_matplotlib_support(caller)
-        validate({"bins": [Interval(Integral, 1, None, closed="left")],
-                  "log_scale": ["boolean", StrOptions({"auto"})],
-                  "hist_kwargs": [dict, None]},
-                 {"bins": bins, "log_scale": log_scale, "hist_kwargs": hist_kwargs}, caller)
-        arrays, names = self._checked(caller)
-        ax, figure = get_axes(ax, caller)
-        everything = np.concatenate(arrays)
-        lo, hi = everything.min(), everything.max()
-        if log_scale == "auto":
-            log_scale = bool(lo > 0 and hi >= 100 * lo)
-        if log_scale and lo <= 0:
-            raise ValueError(f"{caller}: log_scale=True needs positive SAE values; the "
-                             f"smallest is {lo:g}.")
-        if log_scale:
-            edges = np.geomspace(lo, hi, bins + 1) if hi > lo else np.array([lo / 1.1, hi * 1.1])
-        else:
-            edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, hi + 0.5])
+        caller = self._check_call("plot", _PLOT_CONSTRAINTS, locals())
+        arrays, names = self._check_values(caller)
+        edges, log_scale = _bin_edges(np.concatenate(arrays), bins, log_scale, caller)
+        ax = self._axes(ax)
         several = len(arrays) > 1
         self.hists_, self.mean_lines_, self.median_lines_ = [], [], []
         for k, v in enumerate(arrays):
@@ -167,7 +151,6 @@ class SAEDisplay:
                       + (" (log scale)" if log_scale else ""))
         ax.set_ylabel("instances")
         ax.legend(loc="best", fontsize=8)
-        self.ax_, self.figure_ = ax, figure
         return self
 
     @classmethod
@@ -200,13 +183,11 @@ class SAEDisplay:
         display : SAEDisplay
             Object that stores computed values.
         """
-        caller = f"{cls.__name__}.from_estimator"
-        check_matplotlib_support(caller)
+        caller = cls._check_call("from_estimator")
         given = names is not None or isinstance(estimator, (Mapping, list, tuple))
-        names, models = named_estimators(estimator, names, caller)
+        names, models = cls._named_estimators(estimator, names, caller)
         values = [soft_attackability(m, X, y=y, delta=delta) for m in models]
-        display = cls(values=values, names=names if given else None)
-        return display.plot(ax=ax, **kwargs)
+        return cls.from_values(values, names=names if given else None, ax=ax, **kwargs)
 
     @classmethod
     def from_values(cls, values, *, names=None, ax=None, **kwargs):
@@ -228,9 +209,22 @@ class SAEDisplay:
         display : SAEDisplay
             Object that stores computed values.
         """
-        caller = f"{cls.__name__}.from_values"
-        check_matplotlib_support(caller)
-        names, values = named_values(values, names, caller)
-        display = cls(values=values, names=names)
-        display._checked(caller)
-        return display.plot(ax=ax, **kwargs)
+        caller = cls._check_call("from_values")
+        names, values = cls._named_values(values, names, caller)
+        return cls._plot_values(caller, ax, kwargs, values=values, names=names)
+
+
+def _bin_edges(values, bins, log_scale, caller_name):
+    """``(edges, log_scale)``: the bins shared by all models, on the scale ``"auto"`` picks
+    (logarithmic when every value is positive and they span two decades or more)."""
+    lo, hi = values.min(), values.max()
+    if log_scale == "auto":
+        log_scale = bool(lo > 0 and hi >= 100 * lo)
+    if log_scale and lo <= 0:
+        raise ValueError(f"{caller_name}: log_scale=True needs positive SAE values; the "
+                         f"smallest is {lo:g}.")
+    if log_scale:
+        edges = np.geomspace(lo, hi, bins + 1) if hi > lo else np.array([lo / 1.1, hi * 1.1])
+    else:
+        edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, hi + 0.5])
+    return edges, log_scale

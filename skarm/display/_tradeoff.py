@@ -1,4 +1,11 @@
-"""TradeoffDisplay: clean against adversarial score of many models, Pareto fronts marked."""
+"""TradeoffDisplay: clean against adversarial score of many models, Pareto fronts marked.
+
+Its constructors of precomputed values: ``from_values`` (two score vectors), which
+``from_estimator`` ends in, and ``from_cv_results``, kept under scikit-learn's name for
+that input: a search's ``cv_results_`` (keys to pick, candidates' parameters to group
+and name them by) is not values to draw, so it is read there and handed to
+``from_values``.
+"""
 
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
@@ -15,17 +22,11 @@ from ..utils._tradeoff import hypervolume, pareto_mask
 from ._base import (
     ATTACK_NAMES,
     METRICS,
+    _BaseDisplay,
     annotate_points,
-    as_1d,
     attack_constraint,
-    check_matplotlib_support,
-    check_names,
-    check_numbers,
     format_number,
-    get_axes,
-    named_estimators,
     place_note,
-    validate,
 )
 
 __all__ = ["TradeoffDisplay"]
@@ -44,7 +45,79 @@ def _param_text(params, skip=()):
                      for k, v in params.items() if k not in skip)
 
 
-class TradeoffDisplay:
+# The rules of plot's parameters.
+_PLOT_CONSTRAINTS = {
+    "annotate": [StrOptions({"front", "all"}), None], "clip": ["boolean"],
+    "colors": [dict, None], "show_hypervolume": ["boolean"],
+    "reference": ["array-like", None], "reference_label": [str],
+    "hollow": ["array-like", None], "hollow_label": [str],
+    "clean_threshold": [Real, None], "threshold_label": [str],
+    "legend_kwargs": [dict, None],
+}
+
+
+def _members(groups, n):
+    """(group, indices) in the order groups first appear; one (None, all) without."""
+    if groups is None:
+        return [(None, np.arange(n))]
+    labels = np.asarray(groups, dtype=object)
+    return [(g, np.flatnonzero(labels == g)) for g in dict.fromkeys(groups)]
+
+
+def _fronts(clean, adversarial, groups):
+    """``(mask, hypervolume)``: True for the points on the front of their group, and the
+    hypervolume of each group's front (one float without groups)."""
+    mask, areas = np.zeros(clean.shape[0], dtype=bool), {}
+    for group, idx in _members(groups, clean.shape[0]):
+        mask[idx] = pareto_mask(clean[idx], adversarial[idx])
+        areas[group] = hypervolume(clean[idx], adversarial[idx])
+    return mask, (areas[None] if groups is None else areas)
+
+
+def _check_marks(reference, hollow, n, caller_name):
+    """``(reference, hollow)`` of plot, checked: an array of shape (0 or 1, 2), and a bool
+    vector of ``n`` entries (all False when not given)."""
+    if reference is not None and np.shape(reference) != (2,):
+        raise ValueError(f"{caller_name}: reference must be a pair (clean, adversarial); "
+                         f"got {reference!r}.")
+    if hollow is None:
+        hollow = np.zeros(n, dtype=bool)
+    hollow = np.asarray(hollow, dtype=bool)
+    if hollow.shape != (n,):
+        raise ValueError(f"{caller_name}: hollow must have one entry per point ({n}); got "
+                         f"shape {hollow.shape}.")
+    reference = np.asarray([] if reference is None else reference, dtype=float)
+    return reference.reshape(-1, 2), hollow
+
+
+def _style_axes(ax):
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    ax.grid(alpha=0.3)
+
+
+def _clip_limits(c, a, finite, reference, clean_threshold):
+    """``(shown, limits)``: the points inside the informative range (from the lowest clean
+    score on the front of all points, or the reference, or the threshold, with a margin,
+    up), and ``(xlim, ylim)`` around them and the marks; None when no point is left out."""
+    overall = pareto_mask(c, a)
+    if not overall.any():
+        return finite, None
+    marks = [*reference[:, 0], *([] if clean_threshold is None else [float(clean_threshold)])]
+    left = min([c[overall].min(), *marks])
+    span = max([c[finite].max(), *marks]) - left
+    margin = 0.08 * span if span > 0 else 0.02
+    shown = finite & (c >= left - margin)
+    if shown.sum() == finite.sum():
+        return shown, None
+    xs, ys = np.r_[c[shown], reference[:, 0]], np.r_[a[shown], reference[:, 1]]
+    xlim = (min([xs.min(), *marks]) - margin, max([xs.max(), *marks]) + margin)
+    pad = 0.08 * (ys.max() - ys.min()) if ys.max() > ys.min() else 0.02
+    return shown, (xlim, (ys.min() - pad, ys.max() + pad))
+
+
+class TradeoffDisplay(_BaseDisplay):
     """Clean against adversarial score of many models, with the Pareto front marked.
 
     Each model is a point: its clean score on the x axis, its score under attack on the y
@@ -53,8 +126,9 @@ class TradeoffDisplay:
     faint. With ``groups``, each group (a penalty, a model family) gets its own colour and
     its own front. Use :meth:`from_cv_results` for the candidates of a
     :class:`~sklearn.model_selection.GridSearchCV` scored on both criteria,
-    :meth:`from_estimator` for fitted models, or the constructor for scores computed
-    elsewhere.
+    :meth:`from_estimator` for fitted models, or :meth:`from_values` (or the constructor
+    then :meth:`plot`) for scores computed elsewhere. The constructor stores its arguments
+    as given, once checked; the fronts are computed from them when asked for.
 
     Read more in the :ref:`User Guide <tradeoff_displays>`.
 
@@ -77,10 +151,11 @@ class TradeoffDisplay:
     Attributes
     ----------
     pareto_mask : ndarray of bool of shape (n_points,)
-        True for the points on the front of their group (of all points without groups).
+        True for the points on the front of their group (of all points without groups);
+        computed from ``clean``, ``adversarial`` and ``groups`` when read.
     hypervolume : float or dict of str to float
         Area of the plane the front dominates above the origin (per group with groups):
-        one number per front, larger is better.
+        one number per front, larger is better; computed when read.
     front_lines_ : list of matplotlib.lines.Line2D
         The front of each group.
     dominated_ : list of matplotlib.collections.PathCollection
@@ -113,41 +188,56 @@ class TradeoffDisplay:
     >>> display.pareto_mask
     array([ True,  True,  True, False])
     >>> display = display.plot()
+    >>> same = TradeoffDisplay.from_values([0.80, 0.78, 0.70, 0.75],
+    ...                                    [0.40, 0.55, 0.60, 0.50])
+    >>> same.front_lines_[0].get_xdata().tolist()
+    [0.7, 0.78, 0.8]
     >>> plt.show()
     """
 
     def __init__(self, *, clean, adversarial, names=None, groups=None,
                  clean_label="clean score", adversarial_label="score under attack"):
-        caller = type(self).__name__
-        self.clean = check_numbers(as_1d(clean, "clean", caller), "clean", caller,
-                                   allow_nan=True)
-        self.adversarial = check_numbers(as_1d(adversarial, "adversarial", caller),
-                                         "adversarial", caller, allow_nan=True)
-        n = self.clean.shape[0]
-        if self.adversarial.shape[0] != n:
-            raise ValueError(
-                f"{caller}: clean and adversarial must have the same length; got {n} and "
-                f"{self.adversarial.shape[0]}."
-            )
-        self.names = check_names(names, n, "points", caller)
-        self.groups = check_names(groups, n, "points (groups)", caller)
+        self.clean = clean
+        self.adversarial = adversarial
+        self.names = names
+        self.groups = groups
         self.clean_label = clean_label
         self.adversarial_label = adversarial_label
-        self.pareto_mask = np.zeros(n, dtype=bool)
-        self.hypervolume = {}
-        for group, idx in self._members():
-            self.pareto_mask[idx] = pareto_mask(self.clean[idx], self.adversarial[idx])
-            self.hypervolume[group] = hypervolume(self.clean[idx], self.adversarial[idx])
-        if self.groups is None:
-            self.hypervolume = self.hypervolume[None]
+        # The constructor is the documented entry for scores computed elsewhere, and has
+        # always refused wrong ones where they are given: it checks, and computes nothing.
+        self._check_values(type(self).__name__)
 
-    def _members(self):
-        """(group, indices) in the order groups first appear; one (None, all) without."""
-        if self.groups is None:
-            return [(None, np.arange(self.clean.shape[0]))]
-        groups = list(dict.fromkeys(self.groups))
-        labels = np.asarray(self.groups, dtype=object)
-        return [(g, np.flatnonzero(labels == g)) for g in groups]
+    def _check_values(self, caller_name):
+        """``(clean, adversarial, names, groups)``, checked: two float vectors of one length
+        (NaN for a missing score), lists of str or None."""
+        clean, adversarial = (
+            self._check_numbers(self._as_1d(values, name, caller_name), name, caller_name,
+                                allow_nan=True)
+            for name, values in (("clean", self.clean), ("adversarial", self.adversarial))
+        )
+        n = clean.shape[0]
+        if adversarial.shape[0] != n:
+            raise ValueError(
+                f"{caller_name}: clean and adversarial must have the same length; got {n} "
+                f"and {adversarial.shape[0]}."
+            )
+        names = self._check_names(self.names, n, "points", caller_name)
+        groups = self._check_names(self.groups, n, "points (groups)", caller_name)
+        return clean, adversarial, names, groups
+
+    @property
+    def pareto_mask(self):
+        """ndarray of bool: the points on the front of their group, from the stored scores."""
+        return self._stored_fronts()[0]
+
+    @property
+    def hypervolume(self):
+        """float or dict of str to float: each front's hypervolume, from the stored scores."""
+        return self._stored_fronts()[1]
+
+    def _stored_fronts(self):
+        clean, adversarial, _, groups = self._check_values(type(self).__name__)
+        return _fronts(clean, adversarial, groups)
 
     def plot(self, ax=None, *, annotate="front", clip=True, colors=None,
              show_hypervolume=False, reference=None, reference_label="reference model",
@@ -195,113 +285,90 @@ class TradeoffDisplay:
         display : TradeoffDisplay
             Object that stores computed values.
         """
-        caller = f"{type(self).__name__}.plot"
-        check_matplotlib_support(caller)
-        validate({"annotate": [StrOptions({"front", "all"}), None], "clip": ["boolean"],
-                  "colors": [dict, None], "show_hypervolume": ["boolean"],
-                  "reference": ["array-like", None], "reference_label": [str],
-                  "hollow": ["array-like", None], "hollow_label": [str],
-                  "clean_threshold": [Real, None], "threshold_label": [str],
-                  "legend_kwargs": [dict, None]},
-                 {"annotate": annotate, "clip": clip, "colors": colors,
-                  "show_hypervolume": show_hypervolume, "reference": reference,
-                  "reference_label": reference_label, "hollow": hollow,
-                  "hollow_label": hollow_label, "clean_threshold": clean_threshold,
-                  "threshold_label": threshold_label, "legend_kwargs": legend_kwargs},
-                 caller)
-        c, a = self.clean, self.adversarial
-        if reference is not None and np.shape(reference) != (2,):
-            raise ValueError(f"{caller}: reference must be a pair (clean, adversarial); got "
-                             f"{reference!r}.")
-        if hollow is not None:
-            hollow = np.asarray(hollow, dtype=bool)
-            if hollow.shape != c.shape:
-                raise ValueError(f"{caller}: hollow must have one entry per point "
-                                 f"({c.shape[0]}); got shape {hollow.shape}.")
-        import matplotlib as mpl
-        from matplotlib.ticker import MaxNLocator
+        caller = self._check_call("plot", _PLOT_CONSTRAINTS, locals())
+        c, a, names, groups = self._check_values(caller)
+        reference, hollow = _check_marks(reference, hollow, c.shape[0], caller)
+        ax = self._axes(ax)
+        finite = np.isfinite(c) & np.isfinite(a)
+        front, areas = _fronts(c, a, groups)
+        self._draw_points(ax, c, a, groups, front, finite, colors,
+                          areas if show_hypervolume else None, hollow, hollow_label)
+        self._draw_marks(ax, reference, reference_label, clean_threshold, threshold_label)
+        ax.set_xlabel(self.clean_label)
+        ax.set_ylabel(self.adversarial_label)
+        _style_axes(ax)
+        shown, limits = (_clip_limits(c, a, finite, reference, clean_threshold) if clip
+                         else (finite, None))
+        if limits is not None:
+            ax.set_xlim(limits[0])
+            ax.set_ylim(limits[1])
+        # The legend before the notes and labels: an outside legend changes the layout they
+        # are placed in; "best" is found when drawing, around them.
+        ax.legend(**{"loc": "best", "fontsize": 8, **(legend_kwargs or {})})
+        self._write_clip_note(ax, c, a, finite, shown, reference, limits)
+        self.annotations_ = []
+        if annotate is not None and names is not None:
+            idx = np.flatnonzero((front if annotate == "front" else finite) & shown)
+            self.annotations_ = annotate_points(ax, c[idx], a[idx], [names[i] for i in idx])
+        return self
 
-        ax, figure = get_axes(ax, caller)
+    def _write_clip_note(self, ax, c, a, finite, shown, reference, limits):
+        """The note saying how many points the limits leave out, in the corner that
+        covers the fewest of the shown ones; sets ``clip_text_`` (None without limits)."""
+        self.clip_text_ = None
+        if limits is not None:
+            self.clip_text_ = place_note(
+                ax, f"{int(finite.sum() - shown.sum())} of {int(finite.sum())} points not "
+                f"shown:\n{self.clean_label} below {limits[0][0]:.3g} (all dominated)",
+                np.r_[c[shown], reference[:, 0]], np.r_[a[shown], reference[:, 1]],
+            )
+
+    def _draw_points(self, ax, c, a, groups, front, finite, colors, areas, hollow,
+                     hollow_label):
+        """Each group's front (a line) and dominated points (faint), with legend entries;
+        the hollow points. Sets ``front_lines_`` and ``dominated_``."""
+        import matplotlib as mpl
+
         cycle = mpl.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
         colors = dict(colors or {})
-        finite = np.isfinite(c) & np.isfinite(a)
         self.front_lines_, self.dominated_ = [], []
-        any_dominated = False
-        for k, (group, idx) in enumerate(self._members()):
+        for k, (group, idx) in enumerate(_members(groups, c.shape[0])):
             color = colors.get(group, cycle[k % len(cycle)])
-            front = idx[self.pareto_mask[idx]]
-            front = front[np.argsort(c[front], kind="stable")]
-            rest = idx[~self.pareto_mask[idx] & finite[idx]]
-            any_dominated |= rest.size > 0
+            on = idx[front[idx]]
+            on = on[np.argsort(c[on], kind="stable")]
+            rest = idx[~front[idx] & finite[idx]]
             self.dominated_.append(ax.scatter(c[rest], a[rest], color=color, alpha=0.3, s=18,
                                               linewidths=0, zorder=2))
             label = "Pareto front (not dominated)" if group is None else str(group)
-            if show_hypervolume:
-                area = self.hypervolume if group is None else self.hypervolume[group]
-                label += f" (hypervolume {area:.3f})"
-            (line,) = ax.plot(c[front], a[front], "-o", color=color, markersize=5,
+            if areas is not None:
+                label += f" (hypervolume {areas if group is None else areas[group]:.3f})"
+            (line,) = ax.plot(c[on], a[on], "-o", color=color, markersize=5,
                               linewidth=1.5, label=label, zorder=3)
             self.front_lines_.append(line)
-            if hollow is not None and (hollow[idx] & finite[idx]).any():
-                flagged = idx[hollow[idx] & finite[idx]]
+            flagged = idx[hollow[idx] & finite[idx]]
+            if flagged.size:
                 ax.scatter(c[flagged], a[flagged], s=45, facecolors="white",
                            edgecolors=color, linewidths=1.2, zorder=4)
         # Empty collections: legend entries that a later ax.legend() finds again.
-        if any_dominated:
+        if (~front & finite).any():
             ax.scatter([], [], color="0.4", alpha=0.3, s=18, linewidths=0,
                        label="dominated (faint)")
-        if hollow is not None and (hollow & finite).any():
+        if (hollow & finite).any():
             ax.scatter([], [], s=45, facecolors="white", edgecolors="black",
                        label=hollow_label)
-        self.reference_ = None
-        ref_c, ref_a = [], []
-        if reference is not None:
-            ref_c, ref_a = [float(reference[0])], [float(reference[1])]
-            (self.reference_,) = ax.plot(ref_c, ref_a, "*", color="black", markersize=13,
-                                         zorder=5, label=reference_label)
-        ax.set_xlabel(self.clean_label)
-        ax.set_ylabel(self.adversarial_label)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
-        ax.grid(alpha=0.3)
 
-        shown, n_out, xlim = finite.copy(), 0, None
-        overall = pareto_mask(c, a)
-        if clip and overall.any():
-            marks = [*ref_c, *([] if clean_threshold is None else [float(clean_threshold)])]
-            left = min([c[overall].min(), *marks])
-            span = max([c[finite].max(), *marks]) - left
-            margin = 0.08 * span if span > 0 else 0.02
-            shown = finite & (c >= left - margin)
-            n_out = int(finite.sum() - shown.sum())
-            if n_out:
-                xs, ys = np.r_[c[shown], ref_c], np.r_[a[shown], ref_a]
-                xlim = (min([xs.min(), *marks]) - margin, max([xs.max(), *marks]) + margin)
-                pad = 0.08 * (ys.max() - ys.min()) if ys.max() > ys.min() else 0.02
-                ax.set_ylim(ys.min() - pad, ys.max() + pad)
+    def _draw_marks(self, ax, reference, reference_label, clean_threshold, threshold_label):
+        """The reference model's star and the threshold's line; sets ``reference_`` and
+        ``threshold_line_`` (None for those not given)."""
+        self.reference_ = None
+        if reference.size:
+            (self.reference_,) = ax.plot(reference[:, 0], reference[:, 1], "*",
+                                         color="black", markersize=13, zorder=5,
+                                         label=reference_label)
         self.threshold_line_ = None
         if clean_threshold is not None:
             self.threshold_line_ = ax.axvline(clean_threshold, color="grey", linewidth=0.8,
                                               linestyle=":", label=threshold_label)
-        if xlim is not None:
-            ax.set_xlim(xlim)
-        # The legend before the notes and labels: an outside legend changes the layout they
-        # are placed in; "best" is found when drawing, around them.
-        ax.legend(**{"loc": "best", "fontsize": 8, **(legend_kwargs or {})})
-        self.clip_text_ = None
-        if n_out:
-            self.clip_text_ = place_note(
-                ax, f"{n_out} of {int(finite.sum())} points not shown:\n"
-                f"{self.clean_label} below {xlim[0]:.3g} (all dominated)",
-                np.r_[c[shown], ref_c], np.r_[a[shown], ref_a],
-            )
-        self.annotations_ = []
-        if annotate is not None and self.names is not None:
-            which = self.pareto_mask if annotate == "front" else finite
-            idx = np.flatnonzero(which & shown)
-            self.annotations_ = annotate_points(ax, c[idx], a[idx],
-                                                [self.names[i] for i in idx])
-        self.ax_, self.figure_ = ax, figure
-        return self
 
     @classmethod
     def from_cv_results(cls, cv_results, *, clean="mean_test_clean",
@@ -338,8 +405,7 @@ class TradeoffDisplay:
         display : TradeoffDisplay
             Object that stores computed values.
         """
-        caller = f"{cls.__name__}.from_cv_results"
-        check_matplotlib_support(caller)
+        caller = cls._check_call("from_cv_results")
         if not isinstance(cv_results, Mapping):
             raise TypeError(f"{caller}: cv_results must be a dict (a search's cv_results_); "
                             f"got {type(cv_results).__name__}.")
@@ -361,15 +427,15 @@ class TradeoffDisplay:
         names = None
         if params and params[0]:
             names = [_param_text(p, skip=(group_by,)) for p in params]
-        display = cls(
-            clean=np.asarray(cv_results[clean], dtype=float),
-            adversarial=np.asarray(cv_results[adversarial], dtype=float),
+        return cls.from_values(
+            np.asarray(cv_results[clean], dtype=float),
+            np.asarray(cv_results[adversarial], dtype=float),
             names=names, groups=groups,
             clean_label=clean_label if clean_label is not None else _cv_label(clean),
             adversarial_label=(adversarial_label if adversarial_label is not None
                                else _cv_label(adversarial)),
+            ax=ax, **kwargs,
         )
-        return display.plot(ax=ax, **kwargs)
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, eps, attack="gase", metric="f1_micro",
@@ -410,20 +476,51 @@ class TradeoffDisplay:
         display : TradeoffDisplay
             Object that stores computed values.
         """
-        caller = f"{cls.__name__}.from_estimator"
-        check_matplotlib_support(caller)
-        validate({"metric": [StrOptions(set(METRICS))], "attack": attack_constraint()},
-                 {"metric": metric, "attack": attack}, caller)
-        names, models = named_estimators(estimator, names, caller)
+        caller = cls._check_call("from_estimator", {"metric": [StrOptions(set(METRICS))],
+                                                    "attack": attack_constraint()}, locals())
+        names, models = cls._named_estimators(estimator, names, caller)
         scorer = get_scorer(metric)
         attacked = make_adversarial_scorer(metric, eps=eps, attack=attack,
                                            attack_params=attack_params)
-        display = cls(
-            clean=[scorer(m, X, y) for m in models],
-            adversarial=[attacked(m, X, y) for m in models],
-            names=names, groups=groups,
-            clean_label=f"clean {METRICS[metric]}",
+        return cls.from_values(
+            [scorer(m, X, y) for m in models], [attacked(m, X, y) for m in models],
+            names=names, groups=groups, clean_label=f"clean {METRICS[metric]}",
             adversarial_label=(f"{METRICS[metric]} under {ATTACK_NAMES[attack]} attack "
                                f"(eps={format_number(eps)})"),
+            ax=ax, **kwargs,
         )
-        return display.plot(ax=ax, **kwargs)
+
+    @classmethod
+    def from_values(cls, clean, adversarial, *, names=None, groups=None,
+                    clean_label="clean score", adversarial_label="score under attack",
+                    ax=None, **kwargs):
+        """Plot scores computed elsewhere, clean against under attack.
+
+        :meth:`from_estimator` and :meth:`from_cv_results` end here; the constructor
+        followed by :meth:`plot` draws the same.
+
+        Parameters
+        ----------
+        clean, adversarial : array-like of shape (n_points,)
+            The clean scores and the scores under attack (greater is better); NaN marks
+            a missing score.
+        names, groups : list of str of length n_points, default=None
+            The points' labels, written next to the front's points, and their groups (a
+            colour, a front and a legend entry each).
+        clean_label, adversarial_label : str, default="clean score", "score under attack"
+            Labels of the x and y axes.
+        ax : matplotlib Axes, default=None
+            Axes object to plot on. If None, a new figure and axes is created.
+        **kwargs : dict
+            Passed to :meth:`plot` (``annotate``, ``clip``, ``colors``,
+            ``show_hypervolume``, ...).
+
+        Returns
+        -------
+        display : TradeoffDisplay
+            Object that stores computed values.
+        """
+        caller = cls._check_call("from_values")
+        return cls._plot_values(caller, ax, kwargs, clean=clean, adversarial=adversarial,
+                                names=names, groups=groups, clean_label=clean_label,
+                                adversarial_label=adversarial_label)
