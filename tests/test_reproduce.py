@@ -1028,3 +1028,67 @@ def test_interrupt_raised_inside_exec_still_exits_130_under_python_m(tmp_path):
     )
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr.strip() == "skarm: interrupted.", proc.stderr
+
+
+# --------------------------------------------------------------------------------------
+# The cell store: file names from joblib.hash of the config, the validator's other cases
+# --------------------------------------------------------------------------------------
+
+
+def test_cell_file_name_survives_the_round_trip_and_follows_the_code(tmp_path, cell,
+                                                                     monkeypatch):
+    from skarm.experiments import _cells
+
+    config, record = cell
+    store = CellStore(tmp_path)
+    path = store.save(config, record)
+    read_back = json.loads(path.read_text())["config"]
+    assert store.path(read_back) == path  # the key of the config as JSON gives it back
+    assert re.fullmatch(r"none-0-[0-9a-f]{20}\.json", path.name)
+    # Edited code (another fingerprint): another file, so the old cell is not reused.
+    monkeypatch.setattr(_cells, "code_fingerprint", lambda deep=False: "0" * 16)
+    data = load_dataset("digits", max_samples=300)
+    moved = cell_config(data, "none", 0.0, default_protocol(quick=True))
+    assert moved == {**config, "code_fingerprint": "0" * 16}
+    assert store.path(moved) != path and store.load(moved) is None
+
+
+MORE_BROKEN_CELLS = {
+    "a flag that is a number": (
+        lambda doc: doc["collapse"].update(collapsed=1),
+        r"\['collapse'\]\['collapsed'\] is 1, not a boolean",
+    ),
+    "a count that is a boolean": (
+        lambda doc: doc["instances"]["gase_flipped"]["0.2"].__setitem__(0, True),
+        r"\['instances'\]\['gase_flipped'\]\['0.2'\]\[0\] is a boolean, not an integer",
+    ),
+    "an object for an array": (
+        lambda doc: doc["instances"].update(sae={}),
+        r"\['instances'\]\['sae'\] is an object, not an array",
+    ),
+    "budgets that are not numbers": (
+        lambda doc: doc["config"].update(eps_fractions=["a"]),
+        r"\['config'\]\['eps_fractions'\] holds \['a'\], not numbers",
+    ),
+    "a number for a name": (
+        lambda doc: doc["config"].update(dataset=3),
+        r"\['config'\]\['dataset'\] is 3, not a string",
+    ),
+}
+
+
+@pytest.mark.parametrize("broken", sorted(MORE_BROKEN_CELLS))
+def test_validator_names_what_is_wrong_on_save_and_on_load(tmp_path, cell, broken):
+    from skarm.experiments._cells import record_problem
+
+    config, record = cell
+    change, reason = MORE_BROKEN_CELLS[broken]
+    bad = copy.deepcopy(record)
+    change(bad)
+    assert re.fullmatch(reason, record_problem(bad)) and record_problem(record) is None
+    store = CellStore(tmp_path)
+    with pytest.raises(ValueError, match=reason):
+        store.save(config, bad)
+    store.save(config, record).write_text(edited(change)(record))  # resealed
+    with pytest.warns(UserWarning, match=reason):
+        assert store.load(config) is None

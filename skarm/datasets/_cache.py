@@ -2,7 +2,9 @@
 
 Entries live under scikit-learn's data home (``get_data_home()/skarm_mulan``). A damaged
 entry is re-parsed with a warning; a cache that cannot be created or written is skipped
-with a warning, never an error: the cache is only a copy.
+with a warning, never an error: the cache is only a copy. Plain arrays in an ``.npz``,
+read with ``allow_pickle=False``, rather than :class:`joblib.Memory`'s pickles: loading a
+pickle from a shared data home runs whatever code it holds.
 """
 
 # Authors: The skarm developers
@@ -17,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.datasets import get_data_home
 
+from ..utils._fingerprint import file_digest
 from ..utils._io import atomic_write
 
 __all__ = ["cached", "file_key", "openml_key"]
@@ -48,11 +51,7 @@ def file_key(*paths):
     """
     key = hashlib.sha256(f"{_CACHE_VERSION}".encode())
     for path in paths:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        key.update(digest.digest())
+        key.update(file_digest(path))
     return key.hexdigest()[:20]
 
 

@@ -7,11 +7,24 @@ and on the test split (for reporting): clean and adversarial micro/macro-F1 (GAS
 budget, PGD as a cross-check), C_a, the per-instance SAE, phi_align, and whether the model
 collapsed (W = 0 or a constant prediction). The record is a small JSON file named
 by a hash of everything the result depends on (the data, the split, the model, the
-budgets, the attack settings, the skarm version and the code that computes it), written
+budgets, the attack settings, the skarm version and the code that computes it:
+:func:`code_fingerprint`, the content of the modules the cells import), written
 atomically (a temporary file, then a rename), so an interrupted run keeps every finished
 cell and a rerun reuses them without fitting. Each record carries the SHA-256 of its
 content and is checked when read (JSON without NaN, the keys and types of a cell, the
 checksum, the config): a record that fails is computed again, with a warning.
+
+Why not :class:`joblib.Memory`: its store does not keep what the cache promises. It pickles
+the result (the cells are JSON that the reports, and people, read), under a folder keyed
+by the function's module, name and a hash of its arguments (the whole split: arrays of the
+data hashed again for every look-up) rather than ``dataset/method-alpha-key.json``; it
+writes the result in the process that computed it (a dask or ray worker may not see the
+client's disk, so the client writes here), and it wipes the cache when the source of the
+cached function changes, while a cell depends on the code of the solvers and attacks it
+calls. Nor does it check an entry's content: an edited result loads as it is. So the store
+is a thin layer over the JSON files (:class:`CellStore`); the cache key is
+:func:`joblib.hash` of the cell's config, and the checksum stays the SHA-256 of the
+canonical JSON, which any JSON reader can verify and no joblib version can change.
 """
 
 # Authors: The skarm developers
@@ -24,14 +37,17 @@ import math
 import time
 import uuid
 import warnings
+from collections import namedtuple
 from pathlib import Path
 
+import joblib
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import f1_score
 
 from .._version import __version__
 from ..exceptions import CollapsedModelWarning
+from ..utils._fingerprint import import_closure, source_fingerprint
 from ..utils._io import atomic_write
 from ..utils._tradeoff import median_row_norm
 from ._protocol import (
@@ -61,36 +77,36 @@ _CELL_FIELDS = (
 )
 
 
-# The code a cell's numbers come from: the estimators, solvers, attacks and metrics, and for
-# the torch protocol the torch backend. Not the reports (tables, plots, claims, the
-# Displays), the command line or the data loaders (the data enter the key through their
-# fingerprint).
-_REPORT_MODULES = {"_analysis.py", "_claims.py", "_plots.py", "_run.py", "_tables.py",
-                   "__init__.py"}
+# The code a cell's numbers come from: what this module imports, directly or not (the
+# estimators, solvers, attacks and metrics), found statically. The lazy imports of the data
+# loaders are not followed (the data enter the key through their fingerprint), nor those of
+# the torch backend except for the torch protocol. The reports (tables, plots, claims, the
+# Displays) and the command line are not imported by the cells, so they never count.
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+_DATA_LOADERS, _DEEP = "skarm.datasets", "skarm.deep"
+
+
+def code_modules(deep=False):
+    """The skarm modules a cell's numbers depend on, name -> file: those this module
+    imports, directly or not, inside functions too
+    (:func:`~skarm.utils._fingerprint.import_closure`). With ``deep=True`` (the torch
+    protocol) the torch backend, from ``skarm.deep._fit``, too."""
+    roots = [__name__, f"{_DEEP}._fit"] if deep else [__name__]
+    lazy_exclude = [_DATA_LOADERS] if deep else [_DATA_LOADERS, _DEEP]
+    return import_closure(_PACKAGE_DIR, roots, lazy_exclude=lazy_exclude)
 
 
 @functools.lru_cache(maxsize=2)
 def code_fingerprint(deep=False):
-    """Hash of the skarm source files that a cell's numbers depend on.
+    """Hash of the skarm source files that a cell's numbers depend on (:func:`code_modules`).
 
     Part of the cache key, so that cells computed by an older attack or solver (same
-    version number, edited code) are recomputed rather than mixed with new ones. With
+    version number, edited code) are recomputed rather than mixed with new ones: a new
+    module that the solver imports counts at once, a new report module does not. With
     ``deep=True`` (the torch protocol) the torch backend's files count too; the linear
     cells do not depend on them.
     """
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha1()
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root)
-        if rel.parts[0] in ("datasets", "display") or rel.name == "_cli.py":
-            continue
-        if rel.parts[0] == "deep" and not deep:
-            continue
-        if rel.parts[0] == "experiments" and rel.name in _REPORT_MODULES:
-            continue
-        digest.update(rel.as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return source_fingerprint(_PACKAGE_DIR, code_modules(deep).values())
 
 
 def cell_config(data, method, alpha, protocol):
@@ -123,8 +139,7 @@ def cell_key(config):
     >>> cell_key({"a": 1}) == cell_key({"a": 1}) != cell_key({"a": 2})
     True
     """
-    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha1(text.encode()).hexdigest()[:20]
+    return joblib.hash(config)[:20]
 
 
 def to_json(value):
@@ -151,31 +166,34 @@ def to_json(value):
     return value
 
 
-# The keys and types of a cell record, as compute_cell writes it. _NUMBER is a finite
-# number; _OPTIONAL a number or null (to_json writes NaN and inf as null: an infinite SAE,
-# the alignment of a model without weights).
-_NUMBER, _OPTIONAL, _INT, _BOOL = "a finite number", "a number or null", "an integer", "a boolean"
+# The keys and types of a cell record, as compute_cell writes it: one declarative spec. A
+# leaf names what its value must be, in the words of the messages; "a number or null" is
+# what to_json writes for NaN and inf (an infinite SAE, the alignment of a model without
+# weights). _Budgets and _List are the parts whose size the record itself gives.
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-class _Budgets:
-    """A JSON object keyed by the budgets of the config's ``fractions``, values ``spec``."""
-
-    def __init__(self, fractions, spec):
-        self.fractions, self.spec = fractions, spec
-
-
-class _List:
-    """A JSON array of ``record["data"][length]`` values ``spec``."""
-
-    def __init__(self, length, spec):
-        self.length, self.spec = length, spec
-
+_LEAVES = {
+    "a finite number": lambda v: _is_number(v) and math.isfinite(v),
+    "a number or null": lambda v: v is None or (_is_number(v) and math.isfinite(v)),
+    "an integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "a boolean": lambda v: isinstance(v, bool),
+    "a string": lambda v: isinstance(v, str),
+    "an array": lambda v: isinstance(v, list),
+    "an object": lambda v: isinstance(v, dict),
+}
+_NUMBER, _OPTIONAL, _INT, _BOOL, _STR, _ARRAY, _OBJECT = _LEAVES
+# An object keyed by the budgets of the config's ``fractions``; an array of
+# ``record["data"][length]`` values.
+_Budgets = namedtuple("_Budgets", "fractions spec")
+_List = namedtuple("_List", "length spec")
 
 _F1 = {"micro": _NUMBER, "macro": _NUMBER}
 _ATTACKED = {"micro": _NUMBER, "macro": _NUMBER, "C_a": _NUMBER}
 _RECORD = {
-    "config": {"dataset": str, "method": str, "alpha": _NUMBER, "eps_fractions": list,
-               "val_eps_fractions": list},
+    "config": {"dataset": _STR, "method": _STR, "alpha": _NUMBER, "eps_fractions": _ARRAY,
+               "val_eps_fractions": _ARRAY},
     "fit": {"seconds": _NUMBER, "n_iter": _INT, "converged": _BOOL},
     "collapse": {"coef_zero": _BOOL, "constant_prediction": _BOOL, "collapsed": _BOOL,
                  "fit_warning": _BOOL},
@@ -206,60 +224,35 @@ def _kind(value):
             type(None): "null"}.get(type(value), "a number")
 
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _problem(value, spec, where, record):
     """What is wrong with ``value`` at ``where`` against ``spec``, or None."""
-    if isinstance(spec, dict):
-        if not isinstance(value, dict):
-            return f"{where or 'the record'} is {_kind(value)}, not an object"
-        for key, sub in spec.items():
-            if key not in value:
-                return f"{where}[{key!r}] is missing"
-            problem = _problem(value[key], sub, f"{where}[{key!r}]", record)
-            if problem:
-                return problem
+    expected = spec if isinstance(spec, str) else _ARRAY if isinstance(spec, _List) else _OBJECT
+    if not _LEAVES[expected](value):
+        got = repr(value) if _is_number(value) else _kind(value)
+        return f"{where or 'the record'} is {got}, not {expected}"
+    if isinstance(spec, str):
         return None
     if isinstance(spec, _Budgets):
-        if not isinstance(value, dict):
-            return f"{where} is {_kind(value)}, not an object"
         fractions = record["config"][spec.fractions]
         if not all(_is_number(f) for f in fractions):
             return f"['config'][{spec.fractions!r}] holds {fractions!r}, not numbers"
-        expected = [budget_key(f) for f in fractions]
-        if sorted(value) != sorted(expected):
-            return f"{where} has the budgets {sorted(value)}, not {sorted(expected)}"
-        for key in expected:
-            problem = _problem(value[key], spec.spec, f"{where}[{key!r}]", record)
-            if problem:
-                return problem
-        return None
-    if isinstance(spec, _List):
+        expected = sorted(budget_key(f) for f in fractions)
+        if sorted(value) != expected:
+            return f"{where} has the budgets {sorted(value)}, not {expected}"
+        spec = dict.fromkeys(expected, spec.spec)
+    elif isinstance(spec, _List):
         length = record["data"][spec.length]
-        if not isinstance(value, list) or len(value) != length:
-            got = f"{len(value)} values" if isinstance(value, list) else _kind(value)
-            return f"{where} is {got}, not an array of {length} values ({spec.length})"
-        for i, item in enumerate(value):
-            problem = _problem(item, spec.spec, f"{where}[{i}]", record)
-            if problem:
-                return problem
-        return None
-    if isinstance(spec, type):
-        ok = isinstance(value, spec)
-    elif spec == _INT:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif spec == _BOOL:
-        ok = isinstance(value, bool)
-    else:
-        ok = (value is None and spec == _OPTIONAL) or (_is_number(value) and math.isfinite(value))
-    if ok:
-        return None
-    expected = {str: "a string", list: "an array"}.get(spec, spec)
-    return f"{where} is {value!r}, not {expected}" if _is_number(value) else (
-        f"{where} is {_kind(value)}, not {expected}"
-    )
+        if len(value) != length:
+            return (f"{where} is {len(value)} values, not an array of {length} values "
+                    f"({spec.length})")
+        spec, value = dict.fromkeys(range(length), spec.spec), dict(enumerate(value))
+    for key, sub in spec.items():
+        if key not in value:
+            return f"{where}[{key!r}] is missing"
+        problem = _problem(value[key], sub, f"{where}[{key!r}]", record)
+        if problem:
+            return problem
+    return None
 
 
 def record_problem(record):
