@@ -12,12 +12,16 @@ import importlib
 
 from ._version import __version__ as __version__  # re-exported
 
-_SUBMODULES = ("attacks", "datasets", "deep", "display", "metrics")
+_SUBMODULES = ("attacks", "datasets", "deep", "display", "metrics", "utils")
 # Public name -> the module that defines it.
 _NAMES = {
     "ARMClassifier": "._classifier",
     "ARMPrimalClassifier": "._classifier",
     "ARMSAEClassifier": "._classifier",
+    "DecisionProtocol": "._decision",
+    "DifferentiableDecision": "._decision",
+    "LinearDecision": "._decision",
+    "as_decision": "._decision",
     "GASEAttack": ".attacks",
     "PGDAttack": ".attacks",
     "feature_space": "._feature_space",

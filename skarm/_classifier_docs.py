@@ -155,13 +155,18 @@ COMMON_PARAMS_DOC = """alpha : float, default=1e-4
 
 ATTRIBUTES_DOC = """Attributes
     ----------
+    decision_ : LinearDecision or skarm.deep.DeepDecision
+        The fitted decision function, which prediction, the metrics and the attacks use
+        (the decision protocol, :class:`~skarm.DecisionProtocol`): ``h(x) = W x + b``
+        for the linear backend, the trained module's scores and input gradients for torch.
+
     coef_ : ndarray of shape (n_labels, n_features)
-        Label weight vectors ``w_j`` (rows). Linear backend only: a torch fit sets no
-        ``coef_``; the last layer's weights are ``net_.module_``'s (and what
+        Label weight vectors ``w_j`` (rows): ``decision_.coef``. Linear backend only: a
+        torch fit has no ``coef_``; the last layer's weights are ``decision_.coef`` (what
         :func:`~skarm.metrics.alignment_score` compares).
 
     intercept_ : ndarray of shape (n_labels,)
-        Label biases. Linear backend only.
+        Label biases: ``decision_.intercept``. Linear backend only.
 
     net_ : skarm.deep.ARMNet
         Torch backend only: the trained skorch net (``net_.module_`` is the network,

@@ -12,7 +12,7 @@ skarm never makes that choice silently; :func:`feature_space` is the explicit wa
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._decision import _unfrozen, is_affine_step
+from ._linear_models import is_affine_step, unfrozen
 
 __all__ = ["feature_space"]
 
@@ -68,13 +68,13 @@ def feature_space(pipeline, X):
     >>> soft_attackability(model, X_features).shape
     (4,)
     """
-    estimator = _unfrozen(pipeline)
+    estimator = unfrozen(pipeline)
     if not isinstance(estimator, Pipeline):
         return pipeline, X
     check_is_fitted(estimator)
     last = -1
     for k, (_, step) in enumerate(estimator.steps[:-1]):
-        if step not in (None, "passthrough") and not is_affine_step(_unfrozen(step)):
+        if step not in (None, "passthrough") and not is_affine_step(unfrozen(step)):
             last = k
     if last < 0:
         return pipeline, X

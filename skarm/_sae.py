@@ -20,7 +20,6 @@ from ._greedy import greedy_subset_norm
 from .utils._validation import check_finite_scores
 
 __all__ = [
-    "MARGIN_WEIGHTINGS",
     "arm_sae_label_weights",
     "sae_label_weights",
     "soft_attackability_values",
@@ -63,7 +62,6 @@ def sae_label_weights(scores, y=None, *, delta=DEFAULT_DELTA):
     return weights, int(near.sum())
 
 
-MARGIN_WEIGHTINGS = ("floor", "soft")
 # Past this margin the "soft" weight is e^-t: e^t and the log overflow together beyond it.
 SOFT_LARGE_MARGIN = 30.0
 

@@ -100,3 +100,102 @@ def test_non_affine_step_is_refused_naming_it(step):
     pipe = make_pipeline(step, OneVsRestClassifier(LinearSVC())).fit(X, Y)
     with pytest.raises(TypeError, match=f"{type(step).__name__}.*not an affine map"):
         as_decision(pipe)
+
+
+# ---------------------------------------------------------------- the decision protocol
+class _LinearByGradients:
+    """A linear model seen only through decision_function and input_gradients."""
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def decision_function(self, X):
+        return X @ self.W.T + self.b
+
+    def input_gradients(self, X):
+        return np.broadcast_to(self.W, (X.shape[0], *self.W.shape)).copy()
+
+
+def test_generic_decision_gives_the_linear_models_sae_and_gram():
+    from sklearn.linear_model import RidgeClassifier
+
+    from skarm import DecisionProtocol, DifferentiableDecision
+    from skarm.metrics import soft_attackability
+
+    X, Y = _data(False)
+    ridge = RidgeClassifier().fit(X, Y)
+    generic = _LinearByGradients(ridge.coef_, ridge.intercept_)
+    decision = as_decision(generic)
+    assert isinstance(decision, DifferentiableDecision)
+    assert isinstance(decision, DecisionProtocol)
+    Xc = decision.check_X(X[:7])
+    assert decision.n_labels == 3
+    W = ridge.coef_
+    assert_allclose(decision.gradient_gram(Xc), np.broadcast_to(W @ W.T, (7, 3, 3)),
+                    rtol=1e-12)
+    # The SAE through per-instance Grams equals the SAE through the shared linear Gram.
+    assert_allclose(soft_attackability(generic, X[:20]), soft_attackability(ridge, X[:20]),
+                    rtol=1e-9)
+
+
+def test_a_decision_object_is_its_own_decision():
+    from skarm import DecisionProtocol, LinearDecision
+
+    decision = LinearDecision(np.eye(3, 4), np.zeros(3), "mine")
+    assert as_decision(decision) is decision
+    assert isinstance(decision, DecisionProtocol)
+    assert not isinstance(OneVsRestClassifier(LinearSVC()), DecisionProtocol)
+
+
+def test_skarm_models_are_read_through_their_public_decision():
+    from skarm import ARMClassifier, LinearDecision
+
+    X, Y = _data(False)
+    clf = ARMClassifier(penalty="l2", alpha=0.01).fit(X, Y)
+    assert isinstance(clf.decision_, LinearDecision)
+    assert as_decision(clf) is clf.decision_
+    assert clf.coef_ is clf.decision_.coef and clf.intercept_ is clf.decision_.intercept
+    # coef_ stays settable (derived from decision_, not a copy of it).
+    clf.coef_ = 2.0 * clf.coef_
+    assert_allclose(clf.decision_function(X), X @ clf.decision_.coef.T + clf.intercept_)
+    pipe = make_pipeline(StandardScaler(), ARMClassifier(penalty=None)).fit(X, Y)
+    assert_allclose(as_decision(pipe).decision_function(X), pipe.decision_function(X),
+                    atol=1e-10)
+
+
+def test_unfitted_skarm_model_has_no_coef_and_is_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    from skarm import ARMClassifier
+
+    clf = ARMClassifier()
+    assert not hasattr(clf, "coef_")
+    with pytest.raises(NotFittedError):
+        as_decision(clf)
+
+
+def test_a_torch_module_is_read_as_a_deep_decision():
+    torch = pytest.importorskip("torch")
+    from skarm.deep import DeepDecision
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3))
+    module = module.double()
+    decision = as_decision(module)
+    assert isinstance(decision, DeepDecision)
+    X, _ = _data(False)
+    Xc = decision.check_X(X[:9])
+    assert (decision.n_features, decision.n_labels) == (6, 3)
+    with torch.no_grad():
+        expected = module(torch.as_tensor(X[:9])).numpy()
+    assert_allclose(decision.decision_function(Xc), expected, rtol=1e-12)
+    # Input gradients against central finite differences.
+    J = decision.input_gradients(Xc[:2])
+    step = 1e-6
+    for k in range(6):
+        e = np.zeros(6)
+        e[k] = step
+        fd = (decision.decision_function(Xc[:2] + e) - decision.decision_function(Xc[:2] - e))
+        assert_allclose(J[:, :, k], fd / (2 * step), atol=1e-7)
+    with pytest.raises(ValueError, match="6 features"):
+        decision.check_X(np.zeros((2, 4)))

@@ -631,7 +631,7 @@ def test_hidden_layer_sizes(data):
     assert len(linear.net_.module_.hidden) == 0
     # A linear network's input gradients are its weights: the SAE Gram is W W^T.
     W = linear.net_.module_.output.weight.detach().double().numpy()
-    decision = linear._skarm_decision()
+    decision = linear.decision_
     assert_allclose(decision.gradient_gram(X[:3]), np.broadcast_to(W @ W.T, (3, 4, 4)),
                     rtol=1e-6)
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
@@ -763,7 +763,7 @@ def test_cuda_fit_metrics_and_attacks(data):
     X, Y = data
     clf = ARMSAEClassifier(alpha=0.1, **{**FAST, "device": "auto"}).fit(X, Y)
     assert next(clf.net_.module_.parameters()).is_cuda
-    decision = clf._skarm_decision()
+    decision = clf.decision_
     J = decision.input_gradients(decision.check_X(X[:10]))
     assert J.shape == (10, 4, 6) and J.dtype == np.float64
     cpu = DeepDecision(

@@ -23,6 +23,7 @@ PUBLIC_MODULES = [
     "skarm.experiments",
     "skarm.metrics",
     "skarm.model_selection",
+    "skarm.utils",
 ]
 
 # The codes scikit-learn filters, for the same reasons: GL01/GL02 (where the summary starts

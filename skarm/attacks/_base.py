@@ -25,7 +25,8 @@ from sklearn.preprocessing import label_binarize
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
-from .._decision import LinearDecision, _unfrozen, as_decision
+from .._decision import LinearDecision, as_decision
+from .._linear_models import unfrozen
 from ..utils._sklearn_compat import (
     N_JOBS_CONSTRAINT,
     HasMethods,
@@ -39,77 +40,15 @@ from ..utils._threads import single_threaded_blas
 from ..utils._validation import (
     check_finite_scores,
     check_label_indicator,
-    check_model_input,
     to_dense,
 )
 from ._kernels import gradient_coefficients, normalised_margins
 
-__all__ = ["BaseAttack", "DifferentiableDecision", "resolve_decision"]
+__all__ = ["BaseAttack"]
 
 # Rows per task handed to joblib: small enough for a progress report on long runs, large
 # enough that the per-task overhead is negligible next to the work.
 _BATCH_SIZE = 128
-
-
-class DifferentiableDecision:
-    """The interface generic attacks need, read off a model that provides it.
-
-    ``model.decision_function(X)`` gives the scores ``h(X)`` of shape (n_samples, n_labels)
-    and ``model.input_gradients(X)`` the Jacobians ``grad_x h(X)`` of shape
-    (n_samples, n_labels, n_features), both on dense float64 X. This is what
-    :class:`skarm._decision.LinearDecision` provides for linear models and what a deep
-    backend provides through automatic differentiation.
-
-    Parameters
-    ----------
-    model : object
-        Provides ``decision_function`` and ``input_gradients``; ``n_features_in_``, when
-        present, is used to check the width of X.
-    """
-
-    def __init__(self, model):
-        self.model = model
-        self.name = type(model).__name__
-        self.n_labels = None  # known from the first scores: the attacks score X first
-
-    def check_X(self, X):
-        """Validate X (2-D, finite, numeric) and densify it: gradients act on dense input."""
-        n_features = getattr(self.model, "n_features_in_", None)
-        return check_model_input(X, n_features, self.name, dense=True)
-
-    def decision_function(self, X):
-        """Scores of shape (n_samples, n_labels)."""
-        scores = np.asarray(self.model.decision_function(X), dtype=np.float64)
-        if scores.ndim not in (1, 2) or scores.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"{self.name}.decision_function returned shape {scores.shape} for "
-                f"{X.shape[0]} instances; expected (n_samples, n_labels) or (n_samples,)."
-            )
-        scores = scores.reshape(X.shape[0], -1)
-        self.n_labels = scores.shape[1]
-        return scores
-
-    def input_gradients(self, X):
-        """Jacobians of shape (n_samples, n_labels, n_features)."""
-        grads = np.asarray(self.model.input_gradients(X), dtype=np.float64)
-        if self.n_labels is None:
-            self.decision_function(X[:1])
-        n_labels = self.n_labels
-        expected = (X.shape[0], n_labels, X.shape[1])
-        single = n_labels == 1 and grads.shape == (X.shape[0], X.shape[1])
-        if grads.shape != expected and not single:
-            raise ValueError(
-                f"{self.name}.input_gradients returned shape {grads.shape}; expected "
-                f"(n_samples, n_labels, n_features) = {expected}: the gradient of each "
-                "label's score with respect to each input feature."
-            )
-        if not np.isfinite(grads).all():
-            raise ValueError(
-                f"{self.name}.input_gradients returned non-finite values (nan or inf) for "
-                f"{int((~np.isfinite(grads)).any(axis=tuple(range(1, grads.ndim))).sum())} "
-                f"of {X.shape[0]} instances; the model or its input overflowed."
-            )
-        return grads.reshape(expected)
 
 
 def _is_fitted(estimator):
@@ -121,43 +60,6 @@ def _is_fitted(estimator):
     except NotFittedError:
         return False
     return True
-
-
-def resolve_decision(estimator, owner):
-    """The decision function of ``estimator``: its own, exact linear, else the generic one.
-
-    Parameters
-    ----------
-    estimator : estimator instance
-        A fitted model (a :class:`~sklearn.frozen.FrozenEstimator` is looked through).
-    owner : str
-        Name of the attack, for error messages.
-
-    Returns
-    -------
-    decision : LinearDecision, skarm.deep.DeepDecision or DifferentiableDecision
-        What :func:`skarm._decision.as_decision` reads (skarm's estimators, linear models),
-        else the model's own ``decision_function`` and ``input_gradients``.
-
-    Raises
-    ------
-    NotFittedError
-        If the model is not fitted.
-    TypeError
-        If the model is neither linear in X nor exposes ``input_gradients``.
-    """
-    try:
-        return as_decision(estimator)
-    except TypeError as linear_error:
-        if callable(getattr(estimator, "input_gradients", None)) and callable(
-            getattr(estimator, "decision_function", None)
-        ):
-            return DifferentiableDecision(estimator)
-        raise TypeError(
-            f"{owner} needs a differentiable model: one whose decision function is linear "
-            "in X, or one that provides decision_function(X) and input_gradients(X). "
-            f"{linear_error}"
-        ) from linear_error
 
 
 def reference_signs(scores, y):
@@ -364,7 +266,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             )
         else:
             self.estimator_ = clone(self.estimator).fit(X, y)
-        decision = resolve_decision(self.estimator_, name)
+        decision = as_decision(self.estimator_, owner=name)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=True)
         return decision, decision.check_X(X)
 
@@ -455,11 +357,11 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _label_indicator(self, y, n_samples, n_labels):
         """y as an (n_samples, n_labels) {0, 1} indicator; a 1-D y is binarised as OvR does."""
-        model = _unfrozen(self._model())
+        model = unfrozen(self._model())
         classes = getattr(model, "classes_", None)
         final = model
         if isinstance(final, Pipeline):  # the target type is the last step's
-            final = _unfrozen(final.steps[-1][1])
+            final = unfrozen(final.steps[-1][1])
         if not sp.issparse(y):
             y = np.asarray(y)
         if y.ndim == 1 and n_labels > 1 and fitted_target_type(final) == "multilabel-indicator":
@@ -476,7 +378,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return None
 
     def _attack(self, X, y, *, keep_X_adv=True):
-        decision = resolve_decision(self._model(), type(self).__name__)
+        decision = as_decision(self._model(), owner=type(self).__name__)
         return self._run(decision, decision.check_X(X), y, keep_X_adv=keep_X_adv)
 
     def _attack_batch(self, decision, context, X, scores, signs, keep_X_adv):

@@ -4,7 +4,7 @@
 per-instance input gradients (Jacobians with :mod:`torch.func`, batched) and their Gram, on
 numpy float64 arrays, whatever device the network lives on. ``soft_attackability``,
 ``sae_score``, ``alignment_score`` and the attacks get it from a torch-backend estimator's
-``_skarm_decision()``.
+``decision_``, or from :func:`skarm.as_decision` of a torch module.
 """
 
 # Authors: The skarm developers
@@ -36,12 +36,13 @@ class DeepDecision:
     ----------
     module : torch.nn.Module
         Maps a (B, d) tensor to (B, m) logits.
-    n_features : int
-        Input width d.
-    n_labels : int
-        Number of labels m.
-    device : str or torch.device, default="cpu"
-        Where the module lives.
+    n_features : int, default=None
+        Input width d; None reads it from the first X given to :meth:`check_X`.
+    n_labels : int, default=None
+        Number of labels m; None reads it from the module's output on the first row given
+        to :meth:`check_X`.
+    device : str or torch.device, default=None
+        Where the module lives; None: where its parameters are (the CPU if it has none).
     batch_size : int, default=1024
         Instances per forward pass in :meth:`decision_function`; Jacobians use smaller
         batches, sized to hold about 16M floats.
@@ -72,11 +73,14 @@ class DeepDecision:
     """
 
     def __init__(
-        self, module, *, n_features, n_labels, device="cpu", batch_size=1024, name="estimator"
+        self, module, *, n_features=None, n_labels=None, device=None, batch_size=1024,
+        name="estimator",
     ):
         self.module = module.eval()
-        self.n_features = int(n_features)
-        self.n_labels = int(n_labels)
+        self.n_features = None if n_features is None else int(n_features)
+        self.n_labels = None if n_labels is None else int(n_labels)
+        if device is None:  # where the module's parameters are
+            device = next((p.device for p in module.parameters()), "cpu")
         self.device = torch.device(device)
         self.batch_size = int(batch_size)
         self.name = name
@@ -115,7 +119,19 @@ class DeepDecision:
         X : ndarray of shape (n_samples, n_features)
             Dense float64 copy or view of X.
         """
-        return check_model_input(X, self.n_features, self.name, dense=True)
+        X = check_model_input(X, self.n_features, self.name, dense=True)
+        if self.n_features is None:
+            self.n_features = X.shape[1]
+        if self.n_labels is None and X.shape[0]:
+            with torch.no_grad():
+                out = self.module(self._tensor(X[:1]))
+            if out.ndim != 2 or out.shape[0] != 1:
+                raise ValueError(
+                    f"{self.name} must map X of shape (n_samples, n_features) to logits of "
+                    f"shape (n_samples, n_labels); on one row it returned {tuple(out.shape)}."
+                )
+            self.n_labels = int(out.shape[1])
+        return X
 
     def _tensor(self, X):
         X = np.asarray(X)

@@ -1,8 +1,9 @@
-"""Fitting an ARM estimator with ``backend="torch"``: build the skorch net, seed, train.
+"""The torch backend's entry point: build the skorch net, seed, train.
 
 The estimator stays a plain scikit-learn estimator: it validates its parameters and data,
-then hands the arrays to :func:`fit_net`, which builds an :class:`~skarm.deep.ARMNet`
-(composition, created anew in every ``fit``) and trains it.
+then hands the arrays and its parameters, as plain values, to :func:`fit_net`, which builds
+an :class:`~skarm.deep.ARMNet` (composition, created anew in every ``fit``), trains it and
+returns the network's :class:`~skarm.deep.DeepDecision` with it.
 """
 
 # Authors: The skarm developers
@@ -24,15 +25,7 @@ from ._modules import MLP, label_head, parameter_dtype
 from ._net import ARMNet
 from ._penalties import LAST_LAYER_PENALTIES
 
-__all__ = ["decision_of", "fit_net", "resolve_device"]
-
-# Estimator parameters that set ARMNet arguments: net_params may not set them again.
-_OWN_NET_ARGS = (
-    "module", "lr", "max_epochs", "batch_size", "train_split", "callbacks", "device",
-    "verbose", "penalty", "alpha", "margin_floor", "margin_weighting", "loss_reduction",
-    "adversarial_eps", "adversarial_steps",
-)
-
+__all__ = ["fit_net", "resolve_device"]
 
 def resolve_device(device):
     """``"auto"`` is CUDA when available, else the CPU; anything else as torch reads it."""
@@ -65,11 +58,10 @@ def _seeded(seed, device):
         yield
 
 
-def _module_and_kwargs(estimator, n_features, n_labels):
+def _module_and_kwargs(module, hidden_layer_sizes, n_features, n_labels):
     """(module class or copied instance, module__ arguments) for ARMNet."""
-    module = estimator.module
     if module is None:
-        sizes = estimator.hidden_layer_sizes
+        sizes = hidden_layer_sizes
         return MLP, {
             "module__n_features": n_features,
             "module__n_labels": n_labels,
@@ -97,10 +89,11 @@ def _module_and_kwargs(estimator, n_features, n_labels):
     )
 
 
-def _net_params(estimator):
-    params = dict(estimator.net_params or {})
+def _net_params(net_params, own):
+    """net_params with skorch's defaults, refusing what the estimator's parameters set."""
+    params = dict(net_params or {})
     params.setdefault("optimizer", torch.optim.Adam)
-    clash = sorted(k for k in params if k in _OWN_NET_ARGS)
+    clash = sorted(k for k in params if k in own or k == "module")
     if clash:
         raise ValueError(
             f"net_params may not set {', '.join(clash)}: use the estimator's own parameters "
@@ -156,62 +149,58 @@ def _check_validation_fraction(fraction, n_samples):
     )
 
 
-def fit_net(estimator, X, Y, penalty):
+def fit_net(
+    X, Y, *, penalty, alpha, margin_floor, margin_weighting, loss_reduction,
+    adversarial_eps, adversarial_steps, module, hidden_layer_sizes, max_epochs, batch_size,
+    lr, validation_fraction, device, callbacks, net_params, random_state, verbose,
+    name="estimator",
+):
     """Build and train the skorch net of an ARM estimator.
 
     Parameters
     ----------
-    estimator : ARMClassifier or preset
-        Its parameters (validated) configure the net.
     X : ndarray of shape (n_samples, n_features)
         Dense float64 training data.
     Y : ndarray of shape (n_samples, n_labels)
         {0, 1} label indicator.
-    penalty : {None, "l2", "nuclear", "single", "primal", "sae"}
-        The penalty.
+    penalty, alpha, margin_floor, margin_weighting, loss_reduction : see ARMClassifier
+        The objective.
+    adversarial_eps, adversarial_steps : see ARMClassifier
+        L2 PGD adversarial training (``adversarial_eps=0``: off).
+    module, hidden_layer_sizes, max_epochs, batch_size, lr, validation_fraction, device, \
+callbacks, net_params, random_state, verbose : see ARMClassifier
+        The network and its training.
+    name : str, default="estimator"
+        The estimator's name, for messages.
 
     Returns
     -------
+    decision : DeepDecision
+        Scores and input gradients of the trained module (in evaluation mode).
     net : ARMNet
-        The trained net, its module in evaluation mode.
+        The trained net.
     """
     n_features, n_labels = X.shape[1], Y.shape[1]
-    # First: a linear-only adversarial_method raises before anything is built. For this
-    # backend the method is "pgd" whenever the budget is positive.
-    adversarial_eps = estimator._adversarial()[1]
-    device = resolve_device(estimator.device)
-    seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
-    module, module_kwargs = _module_and_kwargs(estimator, n_features, n_labels)
+    device = resolve_device(device)
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    module, module_kwargs = _module_and_kwargs(module, hidden_layer_sizes, n_features, n_labels)
     train_split = None
-    if estimator.validation_fraction is not None:
-        _check_validation_fraction(estimator.validation_fraction, len(X))
+    if validation_fraction is not None:
+        _check_validation_fraction(validation_fraction, len(X))
         # Not stratified: stratification is not defined on a 2-D label indicator.
-        train_split = ValidSplit(
-            estimator.validation_fraction, stratified=False, random_state=seed
-        )
+        train_split = ValidSplit(validation_fraction, stratified=False, random_state=seed)
     # Copied: the estimator's parameters are not trained in place (the trained callbacks are
     # in net_.callbacks_). A deep copy, since skorch callbacks keep state in attributes that
     # sklearn's clone would take for constructor parameters.
-    callbacks = copy.deepcopy(list(estimator.callbacks)) if estimator.callbacks else None
-    net = ARMNet(
-        module,
-        lr=estimator.lr,
-        max_epochs=estimator.max_epochs,
-        batch_size=estimator.batch_size,
-        train_split=train_split,
-        callbacks=callbacks,
-        device=device,
-        verbose=int(estimator.verbose),
-        penalty=penalty,
-        alpha=float(estimator.alpha),
-        margin_floor=float(estimator.margin_floor),
-        margin_weighting=estimator.margin_weighting,
-        adversarial_eps=adversarial_eps,
-        adversarial_steps=int(estimator.adversarial_steps),
-        loss_reduction=estimator.loss_reduction,
-        **module_kwargs,
-        **_net_params(estimator),
+    callbacks = copy.deepcopy(list(callbacks)) if callbacks else None
+    own = dict(
+        lr=lr, max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
+        callbacks=callbacks, device=device, verbose=int(verbose), penalty=penalty,
+        alpha=float(alpha), margin_floor=float(margin_floor),
+        margin_weighting=margin_weighting, adversarial_eps=float(adversarial_eps),
+        adversarial_steps=int(adversarial_steps), loss_reduction=loss_reduction,
     )
+    net = ARMNet(module, **own, **module_kwargs, **_net_params(net_params, own))
     with _seeded(seed, device):
         net.initialize()
         dtype = parameter_dtype(net.module_)
@@ -221,19 +210,8 @@ def fit_net(estimator, X, Y, penalty):
         # partial_fit: fit() would initialise the (already initialised, seeded) net again.
         net.partial_fit(X, Y)
     net.module_.eval()
-    return net
-
-
-def decision_of(estimator):
-    """The :class:`DeepDecision` of a torch-backend estimator fitted by :func:`fit_net`."""
-    net = estimator.net_
-    return DeepDecision(
-        net.module_,
-        n_features=estimator.n_features_in_,
-        n_labels=len(estimator.label_binarizer_.classes_)
-        if estimator.label_binarizer_.y_type_ != "binary"
-        else 1,
-        device=net.device,
-        batch_size=max(int(net.batch_size), 1024),
-        name=type(estimator).__name__,
+    decision = DeepDecision(
+        net.module_, n_features=n_features, n_labels=n_labels, device=net.device,
+        batch_size=max(int(net.batch_size), 1024), name=name,
     )
+    return decision, net

@@ -28,7 +28,6 @@ training needs, following skorch's customisation points (``get_loss``,
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -37,11 +36,11 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from .._greedy import NonFiniteGramError
-from .._sae import MARGIN_WEIGHTINGS
-from .._vocabulary import PENALTIES
-from ..utils._sklearn_compat import Interval, StrOptions, validate_parameter_constraints
+from .._spec import PENALTIES, SHARED_PARAMETERS
+from ..utils._sklearn_compat import StrOptions, validate_parameter_constraints
 from ._adversarial import l2_pgd_perturb
 from ._modules import label_head
+from ._params import TORCH_PARAMETERS
 from ._penalties import INPUT_GRADIENT_PENALTIES, LAST_LAYER_PENALTIES, arm_penalty
 
 __all__ = ["ARMNet"]
@@ -154,12 +153,10 @@ class ARMNet(NeuralNet):
     # initialize()), with scikit-learn's wording; skorch checks its own.
     _parameter_constraints: dict = {
         "penalty": [StrOptions({p for p in PENALTIES if p is not None}), None],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "margin_floor": [Interval(Real, 0, None, closed="neither")],
-        "margin_weighting": [StrOptions(set(MARGIN_WEIGHTINGS))],
-        "adversarial_eps": [Interval(Real, 0, None, closed="left")],
-        "adversarial_steps": [Interval(Integral, 1, None, closed="left")],
-        "loss_reduction": [StrOptions({"sum", "mean"})],
+        **{name: SHARED_PARAMETERS[name] for name in (
+            "alpha", "margin_floor", "margin_weighting", "adversarial_eps", "loss_reduction"
+        )},
+        "adversarial_steps": TORCH_PARAMETERS["adversarial_steps"],
         "input_jacobian": [StrOptions({"auto", "batched", "loop"})],
     }
 

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from .._sae import SOFT_LARGE_MARGIN
-from .._vocabulary import PENALTIES
+from .._spec import PENALTIES
 from ._greedy import greedy_selection
 
 __all__ = [

@@ -32,8 +32,8 @@ products are done once for loss and penalty together:
 import numpy as np
 
 from .._greedy import greedy_subset_norm
-from .._sae import MARGIN_WEIGHTINGS, arm_sae_label_weights
-from .._vocabulary import LOSSES, PENALTIES
+from .._sae import arm_sae_label_weights
+from .._spec import LOSSES, MARGIN_WEIGHTINGS, PENALTIES
 
 __all__ = ["LOSSES", "MARGIN_WEIGHTINGS", "PENALTIES", "Objective", "hinge_loss"]
 

@@ -8,8 +8,8 @@ import numpy as np
 from sklearn.metrics import get_scorer
 from sklearn.utils import check_array
 
+from .._decision import as_decision
 from ..attacks import ATTACKS, GASEAttack
-from ..attacks._base import resolve_decision
 from ..utils._sklearn_compat import (
     StrOptions,
     _safe_indexing,
@@ -163,7 +163,7 @@ class _AdversarialScorer:
         attack = ATTACKS[self._attack](estimator, eps=self._eps, **self._attack_params)
         # An unfitted or unsupported model fails here, with the attack's own error, before
         # the scorer looks at its attributes.
-        resolve_decision(estimator, type(attack).__name__)
+        as_decision(estimator, owner=type(attack).__name__)
         if not isinstance(self._metric, str):
             # A callable metric may use the data in any way (score, a subset of rows, ...):
             # it gets the attacked X itself.

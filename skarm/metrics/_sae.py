@@ -171,7 +171,13 @@ def alignment_score(estimator, *, include_diagonal=True):
     >>> 0.25 <= alignment_score(RidgeClassifier().fit(X, Y)) <= 1
     True
     """
-    W = as_decision(estimator).coef
+    decision = as_decision(estimator)
+    if not hasattr(decision, "coef"):
+        raise TypeError(
+            f"alignment_score compares label weight vectors, and {decision.name} has none: "
+            "it needs a linear model or a torch module whose last layer is linear."
+        )
+    W = decision.coef
     m = W.shape[0]
     norms = np.linalg.norm(W, axis=1)
     U = np.divide(W, norms[:, None], out=np.zeros_like(W), where=norms[:, None] > 0)

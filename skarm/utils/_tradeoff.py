@@ -44,19 +44,28 @@ def median_row_norm(X):
 
 
 def pareto_mask(clean, adversarial):
-    """Mask of the points that no other point dominates (NaN points: False).
+    """Return the mask of the points that no other point dominates (NaN points: False).
 
     A point is dominated when another one is at least as good on both scores and better on
     one. Equal points are all kept.
 
     Parameters
     ----------
-    clean, adversarial : array-like of shape (n_points,)
-        The two scores, greater is better.
+    clean : array-like of shape (n_points,)
+        The score without attack, greater is better.
+    adversarial : array-like of shape (n_points,)
+        The score under attack, greater is better.
 
     Returns
     -------
     mask : ndarray of bool of shape (n_points,)
+        True for the points on the front.
+
+    Examples
+    --------
+    >>> from skarm.utils import pareto_mask
+    >>> pareto_mask([0.7, 0.6, 0.5], [0.3, 0.5, 0.4])
+    array([ True,  True, False])
     """
     c, a = np.asarray(clean, dtype=float), np.asarray(adversarial, dtype=float)
     mask = np.zeros(c.shape, dtype=bool)
@@ -78,16 +87,27 @@ def pareto_mask(clean, adversarial):
 
 
 def hypervolume(clean, adversarial):
-    """Area of the score plane the points dominate, above the origin (larger is better).
+    """Return the area of the score plane the points dominate, above the origin.
+
+    Larger is better: one number for a whole set of models' trade-off.
 
     Parameters
     ----------
-    clean, adversarial : array-like of shape (n_points,)
-        The two scores of the points (NaN points are ignored).
+    clean : array-like of shape (n_points,)
+        The score without attack (NaN points are ignored).
+    adversarial : array-like of shape (n_points,)
+        The score under attack (NaN points are ignored).
 
     Returns
     -------
     area : float
+        The union of the rectangles ``[0, clean] x [0, adversarial]`` of the points.
+
+    Examples
+    --------
+    >>> from skarm.utils import hypervolume
+    >>> hypervolume([1.0, 0.5], [0.5, 1.0])
+    0.75
     """
     c, a = np.asarray(clean, dtype=float), np.asarray(adversarial, dtype=float)
     front = np.flatnonzero(pareto_mask(c, a))
@@ -100,14 +120,26 @@ def hypervolume(clean, adversarial):
 
 
 def pareto_front(clean, adversarial):
-    """Indices of the points on the front (:func:`pareto_mask`), by decreasing clean score.
+    """Return the indices of the points on the front, by decreasing clean score.
 
     Along the front the adversarial score increases; equal points are all on it (in index
-    order) and NaN points never are.
+    order) and NaN points never are (see :func:`pareto_mask`).
+
+    Parameters
+    ----------
+    clean : array-like of shape (n_points,)
+        The score without attack.
+    adversarial : array-like of shape (n_points,)
+        The score under attack.
+
+    Returns
+    -------
+    indices : list of int
+        The front, from the most accurate point to the most robust.
 
     Examples
     --------
-    >>> from skarm.utils._tradeoff import pareto_front
+    >>> from skarm.utils import pareto_front
     >>> pareto_front([0.7, 0.6, 0.5, 0.65, 0.6], [0.3, 0.5, 0.4, 0.2, 0.5])
     [0, 1, 4]
     """
