@@ -35,12 +35,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._linear_models import (
-    fold_affine_steps,
-    pipeline_steps,
-    read_linear,
-    unfrozen,
-)
+from ._linear_models import final_linear, fold_affine_steps, pipeline_steps, unfrozen
 from .utils._validation import check_model_input
 
 __all__ = ["DecisionProtocol", "DifferentiableDecision", "LinearDecision", "as_decision"]
@@ -448,30 +443,26 @@ def as_decision(estimator, *, owner="skarm"):
 
         return DeepDecision(estimator, name=type(estimator).__name__)
     name = type(estimator).__name__
-    if callable(getattr(estimator, "fit", None)):
-        final = pipeline_steps(estimator)[1] if isinstance(estimator, Pipeline) else estimator
-        check_is_fitted(final)
-    own = _own_decision(estimator)
-    if own is not None:
-        return own
+    steps, final = [], estimator
     if isinstance(estimator, Pipeline):
         steps, final = pipeline_steps(estimator)
-        own = _own_decision(final)
-        if own is not None:
-            if isinstance(own, LinearDecision):
-                W, b = fold_affine_steps(steps, own.coef, own.intercept)
-                return LinearDecision(W, b, name)
-            if not steps:
-                return own
-            raise TypeError(
-                f"{name} ends in {type(final).__name__} with a non-linear decision "
-                "function; skarm cannot fold the Pipeline's preprocessing into it. Put the "
-                "preprocessing inside the torch module, or attack the final step on "
-                "preprocessed X: `model, X_features = skarm.feature_space(pipeline, X)` "
-                "splits after a non-affine step."
-            )
+    if callable(getattr(estimator, "fit", None)):
+        check_is_fitted(final)
+    own = _own_decision(final)
+    if own is not None:
+        if not steps:
+            return own
+        if isinstance(own, LinearDecision):
+            return LinearDecision(*fold_affine_steps(steps, own.coef, own.intercept), name)
+        raise TypeError(
+            f"{name} ends in {type(final).__name__} with a non-linear decision function; "
+            "skarm cannot fold the Pipeline's preprocessing into it. Put the preprocessing "
+            "inside the torch module, or attack the final step on preprocessed X: "
+            "`model, X_features = skarm.feature_space(pipeline, X)` splits after a "
+            "non-affine step."
+        )
     try:
-        W, b = read_linear(estimator)
+        W, b = fold_affine_steps(steps, *final_linear(final))
     except TypeError as error:
         return _generic_or_raise(estimator, owner, error)
     return LinearDecision(W, b, name)

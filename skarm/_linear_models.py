@@ -1,8 +1,8 @@
 """Reading ``h(x) = W x + b`` off scikit-learn's linear models and Pipelines.
 
-:func:`read_linear` returns ``(W, b)`` in the coordinates of the *raw* input (an attacker
-perturbs what enters the Pipeline): the last step's weights, with the affine preprocessing
-steps before it folded in. :func:`skarm.as_decision` wraps the result in a
+:func:`final_linear` reads ``(W, b)`` off the last step; :func:`fold_affine_steps` folds the
+affine preprocessing steps before it in, so that ``(W, b)`` act on the *raw* input (an
+attacker perturbs what enters the Pipeline). :func:`skarm.as_decision` wraps the result in a
 :class:`~skarm.LinearDecision`.
 """
 
@@ -14,15 +14,14 @@ from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.frozen import FrozenEstimator
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputClassifier
-from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from .utils._sklearn_compat import ConstantPredictor, fitted_target_type
 from .utils._validation import to_dense
 
-__all__ = ["SUPPORTED_MODELS", "fold_affine_steps", "is_affine_step", "pipeline_steps",
-           "read_linear", "unfrozen"]
+__all__ = ["SUPPORTED_MODELS", "final_linear", "fold_affine_steps", "is_affine_step",
+           "pipeline_steps", "unfrozen"]
 
 SUPPORTED_MODELS = (
     "skarm's estimators, linear classifiers with coef_ and intercept_ (binary, or "
@@ -48,7 +47,7 @@ def _binary_linear(est, where):
     return coef, np.atleast_1d(np.asarray(est.intercept_, dtype=np.float64)).reshape(1)
 
 
-def _final_linear(est):
+def final_linear(est):
     """(W, b) of the last step, in that step's own input space."""
     name = type(est).__name__
     if isinstance(est, OneVsRestClassifier):
@@ -166,20 +165,3 @@ def fold_affine_steps(steps, W, b):
         W = W * scale
     return np.ascontiguousarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)
 
-
-def read_linear(estimator):
-    """``(W, b)`` of a fitted scikit-learn linear model or Pipeline, in raw input space.
-
-    Raises
-    ------
-    NotFittedError
-        If the model (or its last step) is not fitted.
-    TypeError
-        If a step is not affine, or the model is not one sign decision per label.
-    """
-    estimator = unfrozen(estimator)
-    steps, final = [], estimator
-    if isinstance(estimator, Pipeline):
-        steps, final = pipeline_steps(estimator)
-    check_is_fitted(final)
-    return fold_affine_steps(steps, *_final_linear(final))
