@@ -12,6 +12,7 @@ linear solver works on), and the perturbation is guaranteed to lie in the ball.
 # Authors: The skarm developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from abc import ABCMeta, abstractmethod
 from numbers import Real
 
 import numpy as np
@@ -191,7 +192,7 @@ _ATTRIBUTES_DOC = """Attributes
         that are all strings."""
 
 
-class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the attacks: an evasion attack on a fitted multi-label model.
 
     Subclasses implement ``_perturb(decision, context, X, scores, signs, tau, flipped0,
@@ -376,6 +377,10 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _prepare(self, decision):
         return None
+
+    @abstractmethod
+    def _perturb(self, decision, context, X, scores, signs, tau, flipped0, kappa, J0):
+        """The perturbations and attacked label sets of one batch (see the class docstring)."""
 
     def _attack(self, X, y, *, keep_X_adv=True):
         decision = as_decision(self._model(), owner=type(self).__name__)

@@ -1,7 +1,9 @@
 """Utilities shared by skarm's metrics, reports and users' own code.
 
 The budget unit (:func:`median_row_norm`) and the comparison of models on two scores, clean
-and under attack (:func:`pareto_mask`, :func:`pareto_front`, :func:`hypervolume`).
+and under attack (:func:`pareto_mask`, :func:`pareto_front`, :func:`hypervolume`). The list
+of skarm's estimators is :func:`skarm.utils.discovery.all_estimators`, in a module of its own
+(as scikit-learn's), imported only by whoever asks for it.
 """
 
 # Authors: The skarm developers

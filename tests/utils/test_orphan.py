@@ -13,12 +13,14 @@ from skarm.utils._orphan import exit_with_parent
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX re-parenting")
 
-# The parent prints its child's pid, then sleeps; the child watches the parent and sleeps.
+# The parent prints its child's pid, then sleeps; the child watches the parent, says so on the
+# same pipe (its stdout is the parent's) and sleeps.
 PARENT = textwrap.dedent("""
     import os, subprocess, sys, time
     child = subprocess.Popen([sys.executable, "-c",
         "import os, time; from skarm.utils._orphan import exit_with_parent; "
-        f"exit_with_parent({os.getpid()}, interval=0.1); time.sleep(60)"])
+        f"exit_with_parent({os.getpid()}, interval=0.1); print('watching', flush=True); "
+        "time.sleep(60)"])
     print(child.pid, flush=True)
     time.sleep(60)
 """)
@@ -38,7 +40,9 @@ def _alive(pid):
 def test_child_ends_when_its_parent_is_killed():
     parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
-    time.sleep(1.0)  # the child has imported skarm and started watching
+    # Killing the parent before the child watches it would test nothing (and, on a loaded
+    # machine where the import takes seconds, fail): wait for the child to say it watches.
+    assert parent.stdout.readline().strip() == "watching"
     assert _alive(child)
     parent.send_signal(signal.SIGKILL)
     parent.wait()

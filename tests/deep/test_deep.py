@@ -11,14 +11,12 @@ import re
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_multilabel_classification
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skarm import ARMClassifier, ARMPrimalClassifier, ARMSAEClassifier
 from skarm._decision import LinearDecision
@@ -156,29 +154,6 @@ def _linear_module(W, b):
         layer.weight.copy_(torch.as_tensor(W))
         layer.bias.copy_(torch.as_tensor(b))
     return layer
-
-
-# ---------------------------------------------------------------------------------------
-# sklearn's common checks on the torch backend
-# ---------------------------------------------------------------------------------------
-
-ESTIMATORS = [ARMClassifier(penalty=None, **FAST), ARMSAEClassifier(alpha=1e-2, **FAST)]
-
-EXPECTED_FAILED_CHECKS = {
-    "check_methods_subset_invariance": (
-        "float32 matrix products depend on the batch they are computed in (BLAS blocking): "
-        "decision_function on a subset can differ from the full batch by ~1e-7, above the "
-        "check's 1e-7 tolerance, depending on the weights"
-    ),
-}
-
-
-@pytest.mark.slow  # the matrix of common checks (CI runs it: `pytest -m slow`)
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
-def test_sklearn_compatible_torch_estimator(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        check(estimator)
 
 
 # ---------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def test_auto_solver_is_dual_cd_for_sparse_and_lbfgs_for_dense():
         auto = ARMClassifier(**params).fit(X_fit, Y)
         explicit = ARMClassifier(solver=solver, **params).fit(X_fit, Y)
         assert_array_equal(auto.coef_, explicit.coef_)
-    # The other coupled penalties always take L-BFGS ("sae": tests/test_prox_cd.py).
+    # The other coupled penalties always take L-BFGS ("sae": test_prox_cd.py).
     auto = ARMPrimalClassifier(alpha=0.01).fit(X_SPARSE, Y)
     lbfgs = ARMPrimalClassifier(alpha=0.01, solver="lbfgs").fit(X_SPARSE, Y)
     assert_array_equal(auto.coef_, lbfgs.coef_)
