@@ -364,9 +364,18 @@ def _torch_module(obj):
 
 
 def _own_decision(estimator):
-    """The fitted ``decision_`` of a skarm model (any estimator that keeps one), or None."""
+    """The fitted ``decision_`` of a skarm model (any estimator that keeps one), or the
+    module of a fitted skorch net (``module_``, its outputs read as logits), or None."""
     decision = getattr(estimator, "decision_", None)
-    return decision if isinstance(decision, DecisionProtocol) else None
+    if isinstance(decision, DecisionProtocol):
+        return decision
+    module = getattr(estimator, "module_", None)
+    if getattr(estimator, "initialized_", False) and _torch_module(module):
+        from .deep._decision import DeepDecision
+
+        return DeepDecision(module, device=getattr(estimator, "device", None),
+                            name=type(estimator).__name__)
+    return None
 
 
 def _generic_or_raise(estimator, owner, error):
@@ -387,9 +396,12 @@ def as_decision(estimator, *, owner="skarm"):
     Resolved on public names, in this order:
 
     1. an object that implements :class:`DecisionProtocol` is returned as it is;
-    2. skarm's fitted estimators: their ``decision_`` (linear or torch);
+    2. skarm's fitted estimators: their ``decision_`` (linear or torch); a fitted skorch
+       net: a :class:`~skarm.deep.DeepDecision` of its ``module_``;
     3. a ``torch.nn.Module``: a :class:`~skarm.deep.DeepDecision` of it, in evaluation
-       mode (its input width and number of labels are read from the first X it checks);
+       mode (its input width and number of labels are read from the first X it checks).
+       Its outputs are read as logits, positive for a predicted label: a module that ends
+       in a sigmoid must be attacked without it;
     4. scikit-learn's linear models, OneVsRest / MultiOutput over them and Pipelines of
        affine steps ending in one (or in a linear skarm model): a :class:`LinearDecision`
        in the raw input space, the preprocessing folded into ``W`` and ``b``;

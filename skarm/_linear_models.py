@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.frozen import FrozenEstimator
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.multioutput import MultiOutputClassifier
+from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
@@ -83,6 +83,13 @@ def final_linear(est):
             np.asarray(est.intercept_, dtype=np.float64), (coef.shape[0],)
         ).copy()
         return coef, intercept
+    if isinstance(est, ClassifierChain):
+        raise TypeError(
+            "ClassifierChain feeds each label's prediction (a step function of x) to the "
+            "next labels' classifiers, so its decision is neither linear nor differentiable "
+            "in x and no gradient attack applies to it. MultiOutputClassifier of the same "
+            "linear classifiers is supported."
+        )
     raise TypeError(
         f"{name} has no linear decision function h(x) = W x + b that skarm can read. "
         f"Supported: {SUPPORTED_MODELS}."

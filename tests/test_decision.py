@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multioutput import ClassifierChain
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, Normalizer, StandardScaler
 from sklearn.svm import LinearSVC
@@ -199,3 +201,42 @@ def test_a_torch_module_is_read_as_a_deep_decision():
         assert_allclose(J[:, :, k], fd / (2 * step), atol=1e-7)
     with pytest.raises(ValueError, match="6 features"):
         decision.check_X(np.zeros((2, 4)))
+
+
+def _relu_module(torch, d, m):
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Linear(d, 8), torch.nn.ReLU(), torch.nn.Linear(8, m)
+    ).double()
+
+
+def test_a_plain_torch_module_and_a_skorch_net_are_attacked_as_they_are():
+    torch = pytest.importorskip("torch")
+    skorch = pytest.importorskip("skorch")
+    from skarm import PGDAttack
+
+    X, Y = _data(False)
+    X = StandardScaler().fit_transform(X)
+    net = skorch.NeuralNet(
+        _relu_module(torch, X.shape[1], Y.shape[1]), criterion=torch.nn.BCEWithLogitsLoss,
+        max_epochs=5, lr=0.05, verbose=0, train_split=None,
+    ).fit(X, Y.astype(np.float64))
+    eps = 2.0
+    for model in (net, net.module_):
+        for attack in (GASEAttack(model, eps=eps), PGDAttack(model, eps=eps)):
+            result = attack.attack(X[:10], Y[:10])
+            # Checked on the module's own logits, not through skarm's decision.
+            with torch.no_grad():
+                logits = net.module_(torch.as_tensor(result.X_adv)).numpy()
+            assert_array_equal(result.n_flipped, ((logits > 0) != (Y[:10] > 0)).sum(axis=1))
+            assert np.all(result.norms <= eps)
+    gase_net = GASEAttack(net, eps=eps).attack(X[:10], Y[:10])
+    gase_module = GASEAttack(net.module_, eps=eps).attack(X[:10], Y[:10])
+    assert_array_equal(gase_net.n_flipped, gase_module.n_flipped)
+
+
+def test_a_classifier_chain_is_refused_with_the_reason():
+    X, Y = _data(False)
+    chain = ClassifierChain(LogisticRegression()).fit(X, Y)
+    with pytest.raises(TypeError, match="ClassifierChain feeds each label's prediction"):
+        GASEAttack(chain, eps=1.0).attack(X[:3], Y[:3])

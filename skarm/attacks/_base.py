@@ -149,27 +149,77 @@ def _measured_norms(D):
     return np.where(np.isfinite(plain), np.maximum(plain, scaled), scaled)
 
 
-def _into_ball(X, R, eps):
-    """``X + R`` with ``||(X + R) - X|| <= eps`` exactly as computed in floating point.
+def budget_norms(D, norm="l2"):
+    """The norms of the rows of D in the budget's norm, as users measure them."""
+    if norm == "linf":
+        return np.max(np.abs(D), axis=1) if D.shape[1] else np.zeros(D.shape[0])
+    return _measured_norms(D)
+
+
+def _into_ball(X, R, eps, norm="l2", clip=None):
+    """``X + R`` with ``||(X + R) - X|| <= eps`` exactly as computed in floating point, and
+    inside ``clip`` (X being inside).
 
     The solvers keep ``||R|| <= eps`` up to rounding; a relative shrink (1e-12 at first,
     far below the overshoot) absorbs the rounding of the norm and of the addition. The
     shrink doubles on every pass, so the loop ends (at worst with ``R = 0``) whatever the
-    rounding of ``X + R`` does.
+    rounding of ``X + R`` does. Clipping to the box moves every coordinate towards X's,
+    so it never takes a point out of the ball; shrinking towards X never leaves the box.
     """
     X = to_dense(X)
     X_adv = X + R
-    norms = _measured_norms(X_adv - X)
+    if clip is not None:
+        X_adv = np.clip(X_adv, clip[0], clip[1])
+        R = X_adv - X
+    norms = budget_norms(X_adv - X, norm)
     over = norms > eps
     shrink = 1e-12
     while np.any(over):
         factor = max(1.0 - shrink, 0.0)
         R[over] *= (eps / norms[over] * factor)[:, np.newaxis]
         X_adv[over] = X[over] + R[over]
-        norms[over] = _measured_norms(X_adv[over] - X[over])
+        norms[over] = budget_norms(X_adv[over] - X[over], norm)
         over = norms > eps
         shrink *= 2.0
     return X_adv, norms
+
+
+# The budget's geometry of the attacks that take one (GASE and PGD; the exact oracle is L2).
+_BUDGET_CONSTRAINTS = {
+    "norm": [StrOptions({"l2", "linf"})],
+    "clip": [tuple, None],
+}
+
+_BUDGET_PARAMS_DOC = """norm : {"l2", "linf"}, default="l2"
+        The norm of the budget: ``||x_adv - x||_2 <= eps`` or ``max_k |x_adv_k - x_k| <=
+        eps`` (the L-infinity budget of most image papers). ``norms`` in the result are
+        measured in it.
+    clip : tuple (low, high) or None, default=None
+        The valid input range, such as the pixel range: ``low <= x_adv <= high`` in every
+        coordinate, on top of the budget. X itself must lie in it. None: no bound."""
+
+
+def check_clip(clip, X, owner):
+    """Check ``clip`` (None or (low, high), low < high) and that X lies inside it."""
+    if clip is None:
+        return None
+    if len(clip) != 2 or not all(isinstance(v, Real) and np.isfinite(v) for v in clip) \
+            or not clip[0] < clip[1]:
+        raise ValueError(
+            f"The 'clip' parameter of {owner} must be None or a tuple (low, high) of finite "
+            f"numbers with low < high. Got {clip!r} instead."
+        )
+    low, high = float(clip[0]), float(clip[1])
+    values = X.data if sp.issparse(X) else X
+    implicit_zero = sp.issparse(X) and X.nnz < X.shape[0] * X.shape[1]
+    if values.size and (values.min() < low or values.max() > high) or (
+        implicit_zero and not low <= 0.0 <= high
+    ):
+        raise ValueError(
+            f"X has values outside clip=({low:g}, {high:g}): the attack keeps x_adv in that "
+            "range, so x must start in it. Clip X first or widen clip."
+        )
+    return low, high
 
 
 # Docstring fragments shared by the attacks' classes (inserted with f-strings, as the
@@ -208,6 +258,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator, metaclas
         "estimator": [
             HasMethods(["predict"]),
             HasMethods(["decision_function", "input_gradients"]),
+            HasMethods(["forward", "parameters"]),  # a torch module, read as logits
         ],
         "eps": [Interval(Real, 0, None, closed="neither")],
         "reference": [StrOptions({"label", "prediction"})],
@@ -378,13 +429,19 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator, metaclas
     def _prepare(self, decision):
         return None
 
+    def _geometry(self):
+        """The budget's norm and the input box (None: none) of this attack."""
+        return "l2", None
+
     @abstractmethod
     def _perturb(self, decision, context, X, scores, signs, tau, flipped0, kappa, J0):
         """The perturbations and attacked label sets of one batch (see the class docstring)."""
 
     def _attack(self, X, y, *, keep_X_adv=True):
         decision = as_decision(self._model(), owner=type(self).__name__)
-        return self._run(decision, decision.check_X(X), y, keep_X_adv=keep_X_adv)
+        X = decision.check_X(X)
+        check_clip(self._geometry()[1], X, type(self).__name__)
+        return self._run(decision, X, y, keep_X_adv=keep_X_adv)
 
     def _attack_batch(self, decision, context, X, scores, signs, keep_X_adv):
         """One batch: perturb, put into the ball, verify on the model; X densified here only."""
@@ -396,7 +453,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator, metaclas
         R, targets = self._perturb(
             decision, context, X, scores, signs, tau, flipped0, kappa, J0
         )
-        X_adv, norms = _into_ball(X, R, self.eps)
+        X_adv, norms = _into_ball(X, R, self.eps, *self._geometry())
         # The check on the model's scores at the X_adv actually returned (input space).
         scores_adv = decision.decision_function(X_adv)
         check_finite_scores(

@@ -36,8 +36,11 @@ from numbers import Integral
 import numpy as np
 
 from ..utils._sklearn_compat import Interval, StrOptions
+from ..utils._validation import to_dense
 from ._base import (
     _ATTRIBUTES_DOC,
+    _BUDGET_CONSTRAINTS,
+    _BUDGET_PARAMS_DOC,
     _JOBS_PARAMS_DOC,
     BaseAttack,
     flipped_labels,
@@ -52,6 +55,7 @@ from ._kernels import (
     normalised_margins,
     set_costs_kernel,
 )
+from ._pgd import project, projected_gradient
 
 __all__ = ["GASEAttack"]
 
@@ -311,7 +315,12 @@ class GASEAttack(BaseAttack):
         ``decision_function(X)`` of shape (n_samples, n_labels) and ``input_gradients(X)``
         of shape (n_samples, n_labels, n_features)), attacked by linearised iterations.
     eps : float
-        The L2 budget: ``||x_adv - x||_2 <= eps``, in the units of the raw input X.
+        The budget: ``||x_adv - x|| <= eps`` in the norm ``norm``, in the units of the raw
+        input X.
+    {_BUDGET_PARAMS_DOC}
+        The greedy works in the L2 ball of radius eps (inside the L-inf ball of the same
+        radius) and without the box; the steps on the model (``refine_steps``) then work in
+        the budget itself, also on linear models.
     reference : {{"label", "prediction"}}, default="label"
         What flips are counted against. ``"label"``: the true labels y wherever they are
         given (:meth:`fit_transform`, ``attack(X, y)``), as Eq. 1 is written; labels the
@@ -338,6 +347,14 @@ class GASEAttack(BaseAttack):
         the better result. At most twice the time; it matters when labels are strongly
         correlated, where the cheapest first label can lead the greedy away from a large
         group of labels that move together.
+    refine_steps : int, default=100
+        Non-linear models only: projected gradient steps taken on the model itself from the
+        greedy's solution, keeping the perturbation that flips the most labels. On a
+        piecewise-linear network (ReLU, max pooling) the linearised inner attack stalls at
+        kinks, and these steps carry the attack on from where it stopped. With ``restart``
+        they also run from x itself, which is :class:`PGDAttack`'s path with
+        ``max_iter=refine_steps``: GASE then never flips fewer labels than that PGD. 0
+        turns them off. Linear models take none (their inner attack is exact).
     overshoot : float, default=1e-6
         Each attacked label is pushed ``kappa_j = overshoot * max(min(1, eps ||w_j||),
         |h_j(x)|)`` past its boundary (the gradient's norm for non-linear models), so the
@@ -389,10 +406,12 @@ class GASEAttack(BaseAttack):
 
     _parameter_constraints: dict = {
         **BaseAttack._parameter_constraints,
+        **_BUDGET_CONSTRAINTS,
         "marginal_cost": [StrOptions({"auto", "exact", "first_order"})],
         "n_retry": [Interval(Integral, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "restart": ["boolean"],
+        "refine_steps": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -400,11 +419,14 @@ class GASEAttack(BaseAttack):
         estimator,
         *,
         eps,
+        norm="l2",
+        clip=None,
         reference="label",
         marginal_cost="auto",
         n_retry=2,
         max_iter=20,
         restart=True,
+        refine_steps=100,
         overshoot=1e-6,
         n_jobs=None,
         verbose=0,
@@ -417,10 +439,13 @@ class GASEAttack(BaseAttack):
             n_jobs=n_jobs,
             verbose=verbose,
         )
+        self.norm = norm
+        self.clip = clip
         self.marginal_cost = marginal_cost
         self.n_retry = n_retry
         self.max_iter = max_iter
         self.restart = restart
+        self.refine_steps = refine_steps
 
     def _exact(self, decision):
         if self.marginal_cost == "auto":
@@ -436,7 +461,7 @@ class GASEAttack(BaseAttack):
         eps = float(self.eps)
         exact = self._exact(decision)
         if context is None:
-            return _gase_generic(
+            R, targets = _gase_generic(
                 decision,
                 X,
                 scores,
@@ -450,11 +475,58 @@ class GASEAttack(BaseAttack):
                 self.max_iter,
                 self.restart,
             )
+        else:
+            def kernel(Kt, valid, signs, Mt, targets, nus):
+                gase_linear_kernel(
+                    Kt, valid, signs, Mt, flipped0, exact, self.n_retry, self.restart,
+                    targets, nus,
+                )
 
-        def kernel(Kt, valid, signs, Mt, targets, nus):
-            gase_linear_kernel(
-                Kt, valid, signs, Mt, flipped0, exact, self.n_retry, self.restart, targets,
-                nus,
+            R, targets = linear_attack(decision, context, scores, signs, tau, eps, kernel)
+            if self.norm == "l2" and self.clip is None:
+                return R, targets  # the greedy's QP is exact on a linear model
+        return self._refine(decision, X, R, targets, scores, J0, signs, flipped0, kappa, eps)
+
+    def _geometry(self):
+        return self.norm, self.clip
+
+    def _refine(self, decision, X, R, targets, scores, J0, signs, flipped0, kappa, eps):
+        """Projected gradient steps on the model in the budget: from the greedy's
+        perturbations ``R`` and, with ``restart``, from the origin too (PGDAttack's own
+        path); the best is kept."""
+        n_steps = self.refine_steps
+        if n_steps == 0:
+            return R, targets
+        X = to_dense(X)
+        geometry = dict(norm=self.norm, clip=self.clip)
+        gradients = None if is_linear(decision) else decision.input_gradients
+        # PGDAttack's default step length, for a path as long as its whole run.
+        step = 2.5 * eps / n_steps
+        R_best = project(X, R, eps, **geometry)  # the greedy ignores the box
+        targets = targets.copy()
+        # Where the greedy stayed at x, the path from its solution is the one from the origin.
+        rows = np.flatnonzero(np.any(R_best != 0, axis=1) | (not self.restart))
+        if rows.size:
+            at = np.any(R_best[rows] != 0, axis=1)
+            H = scores[rows].copy()
+            H[at] = decision.decision_function(X[rows[at]] + R_best[rows[at]])
+            J = None
+            if gradients is not None:
+                J = J0[rows].copy()
+                J[at] = gradients(X[rows[at]] + R_best[rows[at]])
+            R_rows, flipped = projected_gradient(
+                decision, X[rows], R_best[rows], H, J, signs[rows],
+                flipped_labels(H, signs[rows]), kappa[rows], eps, step, n_steps, **geometry,
             )
-
-        return linear_attack(decision, context, scores, signs, tau, eps, kernel)
+            moved = np.any(R_rows != R_best[rows], axis=1)
+            R_best[rows[moved]], targets[rows[moved]] = R_rows[moved], flipped[moved]
+        if self.restart:
+            R_0, flipped_0 = projected_gradient(
+                decision, X, np.zeros_like(X), scores, J0, signs, flipped0, kappa, eps, step,
+                n_steps, **geometry,
+            )
+            # Compared on the flips checked on the model at each point.
+            H_best = decision.decision_function(X + R_best)
+            better = flipped_0.sum(axis=1) > flipped_labels(H_best, signs).sum(axis=1)
+            R_best[better], targets[better] = R_0[better], flipped_0[better]
+        return R_best, targets

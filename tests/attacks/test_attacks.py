@@ -69,6 +69,20 @@ class Quadratic(GradientOnly):
         return self.W[np.newaxis] + self.c[np.newaxis, :, None] * X[:, np.newaxis, :]
 
 
+class ReLUNet:
+    """A piecewise-linear network: h(x) = V relu(U x + c) + b, as torch's ReLU layers."""
+
+    def __init__(self, U, c, V, b):
+        self.U, self.c, self.V, self.b = U, c, V, b
+
+    def decision_function(self, X):
+        return np.maximum(X @ self.U.T + self.c, 0.0) @ self.V.T + self.b
+
+    def input_gradients(self, X):
+        active = (X @ self.U.T + self.c > 0).astype(float)
+        return np.einsum("jh,bh,hd->bjd", self.V, active, self.U)
+
+
 def random_problem(rng, n, m, d):
     """A RidgeClassifier on random data, with its (W, b) and noisy labels."""
     Xr = rng.standard_normal((n, d))
@@ -369,7 +383,10 @@ def test_generic_path_matches_linear_path(with_y, global_random_seed):
     wrapper = GradientOnly(model.coef_, model.intercept_)
     for eps in (0.3, 1.0):
         linear = GASEAttack(model, eps=eps).attack(Xr, y)
-        generic = GASEAttack(wrapper, eps=eps, marginal_cost="exact").attack(Xr, y)
+        # The greedy itself (the refinement on the model, which may add, is tested below).
+        generic = GASEAttack(wrapper, eps=eps, marginal_cost="exact", refine_steps=0).attack(
+            Xr, y
+        )
         assert_array_equal(generic.targets, linear.targets)
         assert_array_equal(generic.n_flipped, linear.n_flipped)
         assert_allclose(generic.X_adv, linear.X_adv, atol=1e-9)
@@ -398,6 +415,121 @@ def test_generic_path_on_a_nonlinear_model(marginal_cost):
     assert_array_equal(result.n_flipped, ((h_adv > 0) != (signs > 0)).sum(axis=1))
     assert np.all(result.targets <= result.flipped)
     assert result.n_flipped.mean() > 0.5
+
+
+def _relu_problem(seed, n=40, d=6, hidden=12, m=8):
+    rng = np.random.RandomState(seed)
+    net = ReLUNet(rng.standard_normal((hidden, d)), rng.standard_normal(hidden),
+                  rng.standard_normal((m, hidden)), 0.5 * rng.standard_normal(m))
+    return net, rng.standard_normal((n, d))
+
+
+def test_relu_net_gradients_match_finite_differences():
+    net, Xn = _relu_problem(0, n=5)
+    J, h = net.input_gradients(Xn), 1e-6
+    for k in range(Xn.shape[1]):
+        step = np.zeros(Xn.shape[1])
+        step[k] = h
+        fd = (net.decision_function(Xn + step) - net.decision_function(Xn - step)) / (2 * h)
+        assert_allclose(J[:, :, k], fd, atol=1e-6)
+
+
+@pytest.mark.parametrize("eps", [0.5, 2.0])
+def test_gase_on_a_relu_net_never_flips_fewer_than_pgd_or_its_greedy(eps, global_random_seed):
+    net, Xn = _relu_problem(global_random_seed)
+    signs = np.where(net.decision_function(Xn) > 0, 1.0, -1.0)
+    gase = GASEAttack(net, eps=eps, refine_steps=30).attack(Xn)
+    greedy = GASEAttack(net, eps=eps, refine_steps=0).attack(Xn)
+    pgd = PGDAttack(net, eps=eps, max_iter=30).attack(Xn)
+    for result in (gase, greedy):
+        assert np.all(result.norms <= eps * (1 + 1e-12))
+        flipped = (net.decision_function(result.X_adv) > 0) != (signs > 0)
+        assert_array_equal(result.n_flipped, flipped.sum(axis=1))
+    # With restart, the refinement's second start is PGD's own path: never below it.
+    assert np.all(gase.n_flipped >= pgd.n_flipped)
+    assert np.all(gase.n_flipped >= greedy.n_flipped)
+
+
+def test_gase_refinement_from_the_greedy_alone_adds_flips_on_a_relu_net():
+    # Without the second start, the steps from the greedy's solution are what adds.
+    totals = {}
+    for steps in (0, 30):
+        totals[steps] = sum(
+            GASEAttack(net, eps=2.0, refine_steps=steps, restart=False).attack(Xn).n_flipped.sum()
+            for net, Xn in (_relu_problem(seed) for seed in range(3))
+        )
+    assert totals[30] > totals[0]
+
+
+# ---------------------------------------------------------------------------------------
+# The budget's geometry: L-inf and the input box
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:A column-vector y")  # fitting the one-label stand-in
+@pytest.mark.parametrize("Attack", [GASEAttack, PGDAttack])
+def test_linf_attack_on_one_label_flips_exactly_what_its_closed_form_allows(Attack):
+    # One linear label: the least L-inf perturbation that flips it has norm |h| / ||w||_1.
+    rng = np.random.RandomState(0)
+    w, b = rng.standard_normal((1, 5)), np.array([0.3])
+    model = GradientOnly(w, b) if Attack is PGDAttack else _ridge_with(w, b)
+    Xl = rng.standard_normal((200, 5))
+    eps = 0.2
+    cost = np.abs(Xl @ w.T + b).ravel() / np.abs(w).sum()
+    result = Attack(model, eps=eps, norm="linf").attack(Xl)
+    assert np.all(np.max(np.abs(result.X_adv - Xl), axis=1) <= eps)
+    assert_allclose(result.norms, np.max(np.abs(result.X_adv - Xl), axis=1))
+    flipped = result.n_flipped.astype(bool)
+    assert np.all(flipped[cost < 0.9 * eps])
+    assert not np.any(flipped[cost > eps])
+    # The L2 attack of the same eps reaches fewer: its ball is inside the L-inf one.
+    l2 = Attack(model, eps=eps).attack(Xl)
+    assert l2.n_flipped.sum() < result.n_flipped.sum()
+
+
+@pytest.mark.parametrize("norm", ["l2", "linf"])
+@pytest.mark.parametrize("Attack", [GASEAttack, PGDAttack])
+def test_attacks_stay_in_the_box_and_the_budget(Attack, norm):
+    net, Xn = _relu_problem(1)
+    Xn = np.clip(0.5 + 0.2 * Xn, 0.0, 1.0)
+    eps = 0.3
+    result = Attack(net, eps=eps, norm=norm, clip=(0.0, 1.0)).attack(Xn)
+    assert result.X_adv.min() >= 0.0 and result.X_adv.max() <= 1.0
+    D = result.X_adv - Xn
+    measured = np.max(np.abs(D), axis=1) if norm == "linf" else np.linalg.norm(D, axis=1)
+    assert np.all(measured <= eps)
+    signs = np.where(net.decision_function(Xn) > 0, 1.0, -1.0)
+    flipped = (net.decision_function(result.X_adv) > 0) != (signs > 0)
+    assert_array_equal(result.n_flipped, flipped.sum(axis=1))
+    # The box only removes perturbations: never more flips than without it.
+    free = Attack(net, eps=eps, norm=norm).attack(Xn)
+    assert result.n_flipped.sum() <= free.n_flipped.sum()
+    assert result.n_flipped.sum() > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_linf_gase_never_flips_fewer_than_linf_pgd(seed):
+    net, Xn = _relu_problem(seed)
+    for eps in (0.1, 0.4):
+        gase = GASEAttack(net, eps=eps, norm="linf", refine_steps=30).attack(Xn)
+        pgd = PGDAttack(net, eps=eps, norm="linf", max_iter=30).attack(Xn)
+        assert np.all(gase.n_flipped >= pgd.n_flipped)
+    model, Xr, Yr = random_problem(np.random.RandomState(seed), 40, 6, 5)
+    gase = GASEAttack(model, eps=0.3, norm="linf", refine_steps=30).attack(Xr, Yr)
+    pgd = PGDAttack(model, eps=0.3, norm="linf", max_iter=30).attack(Xr, Yr)
+    assert np.all(gase.n_flipped >= pgd.n_flipped)
+
+
+@pytest.mark.parametrize("Attack", [GASEAttack, PGDAttack])
+def test_bad_clip_and_x_outside_the_box_are_refused(Attack):
+    net, Xn = _relu_problem(0, n=4)
+    for clip in [(1.0, 0.0), (0.0,), (0.0, np.inf), ("a", 1.0)]:
+        with pytest.raises(ValueError, match="The 'clip' parameter of"):
+            Attack(net, eps=0.1, clip=clip).attack(Xn)
+    with pytest.raises(ValueError, match=r"X has values outside clip=\(0, 1\)"):
+        Attack(net, eps=0.1, clip=(0.0, 1.0)).attack(Xn)  # standard normal X
+    with pytest.raises(ValueError, match="The 'norm' parameter of"):
+        Attack(net, eps=0.1, norm="l1").attack(Xn)
 
 
 # ---------------------------------------------------------------------------------------
@@ -608,9 +740,16 @@ def test_generic_gase_evaluates_each_point_once():
             return super().input_gradients(X)
 
     decision = as_decision(ovr())
-    GASEAttack(Counting(decision.coef, decision.intercept), eps=1.0).attack(X, Y)
+    model = Counting(decision.coef, decision.intercept)
+    GASEAttack(model, eps=1.0, refine_steps=0).attack(X, Y)
     points = np.vstack(calls)
     assert np.unique(points.round(12), axis=0).shape[0] == points.shape[0]
+    # The refinement starts where the greedy stopped (at most one more Jacobian per
+    # instance, there); its steps stop where they would only revisit points.
+    calls.clear()
+    GASEAttack(model, eps=1.0).attack(X, Y)
+    points = np.vstack(calls)
+    assert points.shape[0] - np.unique(points.round(12), axis=0).shape[0] <= X.shape[0]
 
 
 def test_process_backend_gets_one_task_per_worker_and_the_same_result(monkeypatch):
