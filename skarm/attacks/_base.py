@@ -403,6 +403,58 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator, metaclas
         """
         return self._attack(X, y, keep_X_adv=bool(return_X_adv))
 
+    def attack_target(self, X, target, *, return_X_adv=True):
+        """Push the predictions on X towards the label sets ``target`` within the budget.
+
+        A targeted attack: it succeeds on an instance when the model predicts exactly
+        ``target[i]`` at ``x_adv`` (hide all labels, hide or show one, any ``Y'``; see
+        :func:`skarm.attacks.make_targets`). It is the untargeted attack with the reference
+        set to the complement of the target, so every label counts: those already at their
+        target value are kept there (at least as far past their boundary as they are) and
+        the others are flipped, as many as the budget allows, which is the capped-margin
+        form of ML-CW's targeted loss. The success is checked on the model at ``X_adv``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Instances to perturb.
+        target : array-like of shape (n_samples, n_labels)
+            {0, 1} label sets the attack aims at, one per instance.
+        return_X_adv : bool, default=True
+            Whether to keep the perturbed instances (see :meth:`attack`).
+
+        Returns
+        -------
+        result : :class:`~sklearn.utils.Bunch`
+            With keys ``X_adv``, ``norms`` and ``eps`` as in :meth:`attack`, and
+
+            - ``success``: bool ndarray of shape (n_samples,), the prediction at ``X_adv``
+              equals ``target`` on every label;
+            - ``n_mismatched``: ndarray of shape (n_samples,), labels still off target;
+            - ``matched``: bool ndarray of shape (n_samples, n_labels), labels at target;
+            - ``success_rate``: the mean of ``success`` (the exact-match attack success
+              rate).
+        """
+        decision = as_decision(self._model(), owner=type(self).__name__)
+        X = decision.check_X(X)
+        check_clip(self._geometry()[1], X, type(self).__name__)
+        n_labels = decision.decision_function(X[:1]).shape[1] if X.shape[0] else 0
+        target = self._label_indicator(target, X.shape[0], n_labels)
+        # Against the complement as "labels", whatever ``reference`` says.
+        out = self._run(decision, X, 1 - target, keep_X_adv=bool(return_X_adv),
+                        reference="label")
+        matched = out.flipped
+        success = matched.all(axis=1)
+        return Bunch(
+            X_adv=out.X_adv,
+            success=success,
+            n_mismatched=n_labels - matched.sum(axis=1),
+            matched=matched,
+            norms=out.norms,
+            success_rate=float(success.mean()) if success.size else float("nan"),
+            eps=self.eps,
+        )
+
     def _model(self):
         """The model attacked: the one attached by :meth:`fit`, else ``estimator``."""
         return getattr(self, "estimator_", self.estimator)
@@ -476,7 +528,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator, metaclas
             for start in range(0, X.shape[0], _BATCH_SIZE)
         ]
 
-    def _run(self, decision, X, y, *, keep_X_adv=True):
+    def _run(self, decision, X, y, *, keep_X_adv=True, reference=None):
         """Attack X (already checked for ``decision``) against y or the predictions.
 
         Work is done by batches of rows, each densified on its own, so the memory beyond
@@ -488,7 +540,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator, metaclas
         check_finite_scores(scores, decision.name)
         if y is not None:
             y = self._label_indicator(y, n_samples, scores.shape[1])
-        use_y = y is not None and self.reference == "label"
+        use_y = y is not None and (reference or self.reference) == "label"
         signs = reference_signs(scores, y if use_y else None)
         context = self._prepare(decision)
 

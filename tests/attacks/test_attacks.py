@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from skarm._decision import as_decision
-from skarm.attacks import GASEAttack, PGDAttack, exact_attack
+from skarm.attacks import GASEAttack, PGDAttack, exact_attack, make_targets
 from skarm.attacks._kernels import min_norm_perturbation
 from skarm.utils._sklearn_compat import InvalidParameterError
 
@@ -530,6 +530,57 @@ def test_bad_clip_and_x_outside_the_box_are_refused(Attack):
         Attack(net, eps=0.1, clip=(0.0, 1.0)).attack(Xn)  # standard normal X
     with pytest.raises(ValueError, match="The 'norm' parameter of"):
         Attack(net, eps=0.1, norm="l1").attack(Xn)
+
+
+# ---------------------------------------------------------------------------------------
+# Targeted attacks
+# ---------------------------------------------------------------------------------------
+
+
+def test_make_targets_changes_one_label_or_hides_all(global_random_seed):
+    P = np.random.RandomState(global_random_seed).randint(0, 2, (60, 5))
+    P[0], P[1] = 0, 1  # a row with nothing to hide, one with nothing to show
+    hide_all, ok_all = make_targets(P, "hide_all")
+    assert not hide_all.any()
+    assert_array_equal(ok_all, P.any(axis=1))
+    for goal, sign in (("hide_one", -1), ("show_one", 1)):
+        target, ok = make_targets(P, goal, random_state=global_random_seed)
+        change = target - P
+        assert_array_equal(np.abs(change).sum(axis=1), ok.astype(int))
+        assert np.all(change * sign >= 0)
+        assert not ok[0 if goal == "hide_one" else 1]
+        again, _ = make_targets(P, goal, random_state=global_random_seed)
+        assert_array_equal(again, target)
+    with pytest.raises(ValueError, match="The 'goal' parameter of make_targets"):
+        make_targets(P, "hide_some")
+
+
+@pytest.mark.parametrize("goal", ["hide_all", "hide_one", "show_one"])
+def test_targeted_gase_succeeds_only_where_the_exact_oracle_does(goal, global_random_seed):
+    model, Xr, _ = random_problem(np.random.RandomState(global_random_seed), 80, 5, 6)
+    target, ok = make_targets(model.predict(Xr), goal, random_state=0)
+    for eps in (0.3, 1.0):
+        result = GASEAttack(model, eps=eps).attack_target(Xr, target)
+        # Success is the model's own prediction at X_adv, label for label.
+        assert_array_equal(result.success, np.all(model.predict(result.X_adv) == target, 1))
+        assert np.all(result.norms <= eps)
+        # The oracle of the untargeted attack against the complement: all labels at target.
+        best = exact_attack(model, Xr, 1 - target, eps=eps).n_flipped == target.shape[1]
+        assert np.all(result.success <= best)
+        assert result.success[ok].mean() >= best[ok].mean() - 0.05
+        assert result.success_rate == result.success.mean()
+
+
+def test_targeted_gase_on_a_relu_net_never_below_targeted_pgd():
+    net, Xn = _relu_problem(0)
+    predicted = (net.decision_function(Xn) > 0).astype(int)
+    target, _ = make_targets(predicted, "hide_one", random_state=0)
+    gase = GASEAttack(net, eps=1.0, refine_steps=30).attack_target(Xn, target)
+    pgd = PGDAttack(net, eps=1.0, max_iter=30).attack_target(Xn, target)
+    at_target = (net.decision_function(gase.X_adv) > 0) == (target > 0)
+    assert_array_equal(gase.matched, at_target)
+    assert np.all(gase.n_mismatched <= pgd.n_mismatched)
+    assert gase.success.sum() >= pgd.success.sum() > 0
 
 
 # ---------------------------------------------------------------------------------------
