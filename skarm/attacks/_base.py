@@ -435,9 +435,7 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator, metaclas
             - ``success_rate``: the mean of ``success`` (the exact-match attack success
               rate).
         """
-        decision = as_decision(self._model(), owner=type(self).__name__)
-        X = decision.check_X(X)
-        check_clip(self._geometry()[1], X, type(self).__name__)
+        decision, X = self._checked(X)
         n_labels = decision.decision_function(X[:1]).shape[1] if X.shape[0] else 0
         target = self._label_indicator(target, X.shape[0], n_labels)
         # Against the complement as "labels", whatever ``reference`` says.
@@ -490,10 +488,15 @@ class BaseAttack(OneToOneFeatureMixin, TransformerMixin, BaseEstimator, metaclas
         """The perturbations and attacked label sets of one batch (see the class docstring)."""
 
     def _attack(self, X, y, *, keep_X_adv=True):
+        decision, X = self._checked(X)
+        return self._run(decision, X, y, keep_X_adv=keep_X_adv)
+
+    def _checked(self, X):
+        """The model's decision and X checked for it (width, dtype, the ``clip`` box)."""
         decision = as_decision(self._model(), owner=type(self).__name__)
         X = decision.check_X(X)
         check_clip(self._geometry()[1], X, type(self).__name__)
-        return self._run(decision, X, y, keep_X_adv=keep_X_adv)
+        return decision, X
 
     def _attack_batch(self, decision, context, X, scores, signs, keep_X_adv):
         """One batch: perturb, put into the ball, verify on the model; X densified here only."""

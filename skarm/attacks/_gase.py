@@ -504,6 +504,8 @@ class GASEAttack(BaseAttack):
         step = 2.5 * eps / n_steps
         R_best = project(X, R, eps, **geometry)  # the greedy ignores the box
         targets = targets.copy()
+        # Labels flipped at R_best, known from each path (no second evaluation of the model).
+        best_count = flipped_labels(scores, signs).sum(axis=1)
         # Where the greedy stayed at x, the path from its solution is the one from the origin.
         rows = np.flatnonzero(np.any(R_best != 0, axis=1) | (not self.restart))
         if rows.size:
@@ -520,13 +522,12 @@ class GASEAttack(BaseAttack):
             )
             moved = np.any(R_rows != R_best[rows], axis=1)
             R_best[rows[moved]], targets[rows[moved]] = R_rows[moved], flipped[moved]
+            best_count[rows] = flipped.sum(axis=1)
         if self.restart:
             R_0, flipped_0 = projected_gradient(
                 decision, X, np.zeros_like(X), scores, J0, signs, flipped0, kappa, eps, step,
                 n_steps, **geometry,
             )
-            # Compared on the flips checked on the model at each point.
-            H_best = decision.decision_function(X + R_best)
-            better = flipped_0.sum(axis=1) > flipped_labels(H_best, signs).sum(axis=1)
+            better = flipped_0.sum(axis=1) > best_count
             R_best[better], targets[better] = R_0[better], flipped_0[better]
         return R_best, targets
